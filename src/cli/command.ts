@@ -1,0 +1,56 @@
+// A CLI command: its name, a one-line summary for `cohort --help`, full help text, and run().
+// run() returns the process exit code; it throws CliError for bad usage (printed without a stack trace).
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+
+export interface Command {
+  name: string;
+  summary: string;
+  help: string;
+  run(argv: string[], io: CliIO): Promise<number>;
+}
+
+/** Streams injected so commands are testable without a child process. */
+export interface CliIO {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
+  stdin: NodeJS.ReadableStream;
+  env: NodeJS.ProcessEnv;
+}
+
+export class CliError extends Error {
+  constructor(message: string, readonly exitCode = 2) {
+    super(message);
+    this.name = 'CliError';
+  }
+}
+
+export const DEFAULT_DATA_DIR = './cohort-data';
+
+/** --data-dir, else COHORT_DATA_DIR, else ./cohort-data. */
+export function resolveDataDir(flag: string | undefined, env: NodeJS.ProcessEnv): string {
+  return flag ?? env.COHORT_DATA_DIR ?? DEFAULT_DATA_DIR;
+}
+
+/** parseArgs with strict checking; unknown flags become a CliError naming the flag. */
+export function parse<T extends NonNullable<ParseArgsConfig['options']>>(
+  argv: string[],
+  options: T,
+  allowPositionals = true,
+) {
+  try {
+    return parseArgs({ args: argv, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals, strict: true });
+  } catch (err) {
+    throw new CliError((err as Error).message);
+  }
+}
+
+export function wantsHelp(argv: string[]): boolean {
+  return argv.includes('--help') || argv.includes('-h');
+}
+
+/** Reads all of stdin (for --password-stdin); strips one trailing newline. */
+export async function readStdin(stdin: NodeJS.ReadableStream): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stdin) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string));
+  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+}

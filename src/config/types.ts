@@ -1,0 +1,64 @@
+// The shape of a loaded configuration. src/config/schema.ts defines every knob (type, default, one-line doc, env
+// variable) and must cover exactly these fields; docs/configuration.md is generated from the schema.
+
+export type NodeRole = 'standalone' | 'engine' | 'console';
+export type StateBackend = 'local' | 'peer' | 'redis';
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export interface CohortConfig {
+  dataDir: string;
+  node: {
+    name: string;
+    index: number;
+    role: NodeRole;
+  };
+  http: {
+    host: string;
+    port: number;
+    /** Public base URL; empty = http://host:port. */
+    issuer: string;
+    /** Honour X-Forwarded-Proto/For from a TLS-terminating proxy. */
+    trustProxy: boolean;
+    maxBodyBytes: number;
+  };
+  log: {
+    level: LogLevel;
+  };
+  auth: {
+    scrypt: { cost: number; blockSize: number; parallelization: number; keyLength: number; maxMemoryMb: number };
+    lockout: {
+      maxFailuresPerUser: number;
+      maxFailuresPerSource: number;
+      windowSeconds: number;
+    };
+    initialAdmin: { username: string };
+  };
+  session: {
+    ttlSeconds: number;
+  };
+  oidc: {
+    ttl: {
+      accessTokenSeconds: number;
+      authorizationCodeSeconds: number;
+      idTokenSeconds: number;
+      refreshTokenSeconds: number;
+      interactionSeconds: number;
+      grantSeconds: number;
+      clientCredentialsSeconds: number;
+    };
+  };
+  state: {
+    backend: Record<'sessions' | 'interRequest' | 'tokens' | 'replay' | 'artifacts' | 'registry' | 'revocations'
+      | 'loginFailures', StateBackend>;
+    local: {
+      maxSessions: number;
+      maxInterRequests: number;
+      maxTokens: number;
+      maxReplayIds: number;
+      maxArtifacts: number;
+      maxRegistryEntries: number;
+      maxRevocations: number;
+      maxFailureKeys: number;
+    };
+  };
+}
