@@ -32,6 +32,7 @@ export interface SessionListOptions {
 }
 
 export interface SessionStore {
+  /** Creates or overwrites; an overwrite keeps the session's place in creation order. */
   put(record: SessionRecord): Promise<void>;
   get(id: string): Promise<SessionRecord | undefined>;
   findByUid(uid: string): Promise<SessionRecord | undefined>;
@@ -97,7 +98,12 @@ export interface Participant {
 }
 
 export interface SessionRegistry {
+  /**
+   * Adds a participant, deduplicated by protocol + clientId (the latest details win, the first place is kept). The
+   * session's entry lives until the latest expiresAt any add gave it: logout must still reach every participant.
+   */
   add(sessionId: string, participant: Participant, expiresAt: number): Promise<void>;
+  /** Participants in the order first added; [] for an unknown or expired session. */
   list(sessionId: string): Promise<Participant[]>;
   remove(sessionId: string): Promise<void>;
 }
