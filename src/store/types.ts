@@ -10,7 +10,9 @@ export interface User {
   disabled: boolean;
   /** Set when the password must be changed at next sign-in (first admin's one-time password). */
   mustChangePassword: boolean;
+  /** Epoch milliseconds. */
   createdAt: number;
+  /** Epoch milliseconds of the last change to the profile, password or status. */
   updatedAt: number;
 }
 
@@ -28,9 +30,11 @@ export interface UserStore {
   create(user: NewUser): Promise<User>;
   getById(id: string): Promise<User | undefined>;
   getByUsername(username: string): Promise<User | undefined>;
+  /** Ordered by username (case-insensitively). */
   list(): Promise<User[]>;
   /** Verifies the password in constant time; a missing or disabled user costs the same as a wrong password. */
   verifyPassword(username: string, password: string): Promise<User | undefined>;
+  /** Replaces the password; clears mustChangePassword unless `options.mustChange` is true. */
   setPassword(username: string, password: string, options?: { mustChange?: boolean }): Promise<void>;
   setDisabled(username: string, disabled: boolean): Promise<void>;
   remove(username: string): Promise<void>;
@@ -47,6 +51,7 @@ export interface ClientRecord {
   grantTypes: string[];
   /** SHA-256 of the client secret, base64url (secrets are 256-bit random, so a fast hash is enough). */
   secretHash?: string;
+  /** Epoch milliseconds. */
   createdAt: number;
 }
 
@@ -64,6 +69,7 @@ export interface ClientStore {
   /** Creates the client and returns the plaintext secret once (undefined for public clients). */
   create(client: NewClient): Promise<{ client: ClientRecord; secret?: string }>;
   get(clientId: string): Promise<ClientRecord | undefined>;
+  /** In creation order. */
   list(): Promise<ClientRecord[]>;
   remove(clientId: string): Promise<void>;
 }
@@ -75,12 +81,14 @@ export interface KeyRecord {
   alg: string;
   /** JWK for signing keys, base64url secret for cookie keys. */
   material: string;
+  /** Epoch milliseconds. */
   createdAt: number;
   retired: boolean;
 }
 
 export interface KeyStore {
   add(key: KeyRecord): Promise<void>;
+  /** Every key of that use, retired ones included, oldest first (by createdAt, then kid). */
   list(use: KeyRecord['use']): Promise<KeyRecord[]>;
   retire(kid: string): Promise<void>;
 }

@@ -1,0 +1,64 @@
+// What the `users` and `clients` commands share: opening the durable store of a data directory, turning store
+// failures into CLI errors, and printing tables.
+import { DEFAULT_SCRYPT, type ScryptParams } from '../../auth/password.js';
+import { openDurableStore, StoreError, type DurableStore } from '../../store/index.js';
+import { CliError, type CliIO } from '../command.js';
+
+/**
+ * The scrypt parameters for new password hashes written by the CLI in `dataDir`. The one place to connect to the
+ * configuration loader (auth.scrypt of the data directory's configuration); until then, the built-in defaults.
+ * Old hashes verify whatever this returns, since every hash records its own parameters.
+ */
+export async function scryptParamsFor(dataDir: string): Promise<ScryptParams> {
+  void dataDir;
+  return { ...DEFAULT_SCRYPT };
+}
+
+/** Opens the store of a data directory; tests inject one with cheap scrypt parameters. */
+export type StoreOpener = (dataDir: string, options: { mustExist: boolean }) => Promise<DurableStore>;
+
+export const openCliStore: StoreOpener = async (dataDir, { mustExist }) =>
+  openDurableStore(dataDir, { scrypt: await scryptParamsFor(dataDir), mustExist });
+
+/**
+ * Runs `body` on the data directory's store and always closes it. Store failures become exit codes:
+ * INVALID input is a usage error (2, with the hint to --help); NOT_FOUND, CONFLICT and UNAVAILABLE are reported on
+ * stderr as plain failures (1). The error's message only: never a stack trace, and StoreError messages carry no
+ * secrets or hashes.
+ */
+export async function withStore(
+  io: CliIO,
+  command: string,
+  open: StoreOpener,
+  dataDir: string,
+  options: { mustExist: boolean },
+  body: (store: DurableStore) => Promise<number>,
+): Promise<number> {
+  let store: DurableStore | undefined;
+  try {
+    store = await open(dataDir, options);
+    return await body(store);
+  } catch (err) {
+    if (!(err instanceof StoreError)) throw err;
+    if (err.code === 'INVALID') throw new CliError(err.message, 2);
+    const hint = err.code === 'NOT_FOUND' && !store ? ' (pass --data-dir or set COHORT_DATA_DIR)' : '';
+    io.stderr.write(`cohort ${command}: ${err.message}${hint}\n`);
+    return 1;
+  } finally {
+    await store?.close();
+  }
+}
+
+/** "a, b,,c" → ['a', 'b', 'c']: the CLI's comma-separated lists. */
+export function splitList(value: string | undefined): string[] | undefined {
+  return value === undefined ? undefined : value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+}
+
+/** Left-aligned columns separated by two spaces; a header row first. */
+export function formatTable(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  return `${[header, ...rows].map(line).join('\n')}\n`;
+}
+
+export const isoTime = (ms: number) => new Date(ms).toISOString();

@@ -1,0 +1,75 @@
+// First start of a data directory: signing keys (RS256 and ES256), a cookie key, and the first admin account.
+// Idempotent: later starts find everything in place and change nothing.
+import { createHash, generateKeyPairSync, randomBytes, type JsonWebKey } from 'node:crypto';
+import type { DurableStore, KeyRecord } from './types.js';
+
+/** RFC 7638 thumbprint, so a kid is stable and derived from the key itself. */
+function thumbprint(jwk: JsonWebKey): string {
+  const members = jwk.kty === 'RSA' ? { e: jwk.e, kty: jwk.kty, n: jwk.n } : { crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y };
+  return createHash('sha256').update(JSON.stringify(members)).digest('base64url');
+}
+
+export function generateSigningKey(alg: 'RS256' | 'ES256', now = Date.now()): KeyRecord {
+  const { privateKey } = alg === 'RS256'
+    ? generateKeyPairSync('rsa', { modulusLength: 2048 })
+    : generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const jwk = privateKey.export({ format: 'jwk' });
+  const kid = thumbprint(jwk);
+  return { kid, use: 'sig', alg, material: JSON.stringify({ ...jwk, kid, alg, use: 'sig' }), createdAt: now, retired: false };
+}
+
+export function generateCookieKey(now = Date.now()): KeyRecord {
+  const material = randomBytes(32).toString('base64url');
+  return { kid: createHash('sha256').update(material).digest('base64url').slice(0, 16), use: 'cookie', alg: 'HS256', material, createdAt: now, retired: false };
+}
+
+/** Makes sure one live RS256 key, one live ES256 key and one cookie key exist. */
+export async function ensureKeys(store: DurableStore): Promise<{ created: string[] }> {
+  const created: string[] = [];
+  const signing = (await store.keys.list('sig')).filter((k) => !k.retired);
+  for (const alg of ['RS256', 'ES256'] as const) {
+    if (!signing.some((k) => k.alg === alg)) {
+      await store.keys.add(generateSigningKey(alg));
+      created.push(`${alg} signing key`);
+    }
+  }
+  if ((await store.keys.list('cookie')).filter((k) => !k.retired).length === 0) {
+    await store.keys.add(generateCookieKey());
+    created.push('cookie key');
+  }
+  return { created };
+}
+
+/** A random one-time password: 20 characters from an unambiguous alphabet (~115 bits). */
+export function generatePassword(): string {
+  const alphabet = 'ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789';
+  const bytes = randomBytes(40);
+  let out = '';
+  for (const byte of bytes) {
+    if (byte < 232) out += alphabet[byte % alphabet.length]; // 232 = 4 * 58: no modulo bias
+    if (out.length === 20) break;
+  }
+  return out.length === 20 ? out : generatePassword();
+}
+
+/**
+ * Creates the first admin when the user store is empty. The password comes from COHORT_ADMIN_PASSWORD, or is
+ * generated, returned to be printed once, and must be changed at first sign-in.
+ */
+export async function ensureFirstAdmin(
+  store: DurableStore,
+  username: string,
+  envPassword: string | undefined,
+): Promise<{ username: string; generatedPassword?: string } | undefined> {
+  if ((await store.users.list()).length > 0) return undefined;
+  const generated = envPassword ? undefined : generatePassword();
+  await store.users.create({
+    username,
+    password: envPassword ?? generated!,
+    displayName: 'Administrator',
+    roles: ['admin'],
+    groups: ['admins'],
+    mustChangePassword: generated !== undefined,
+  });
+  return generated ? { username, generatedPassword: generated } : { username };
+}

@@ -1,0 +1,114 @@
+// The SQLite schema as numbered migrations, applied in order and recorded in `schema_migrations`.
+// A migration, once released, is never edited: a change to the schema is a new entry at the end of the list.
+import type Database from 'better-sqlite3';
+import { StoreError } from '../types.js';
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+// STRICT tables make SQLite refuse a value of the wrong type instead of storing it silently.
+// Timestamps are epoch milliseconds; booleans are 0/1; lists are JSON arrays of strings.
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'users',
+    sql: `
+      CREATE TABLE users (
+        id                   TEXT    PRIMARY KEY,
+        username             TEXT    NOT NULL,
+        username_key         TEXT    NOT NULL UNIQUE,
+        email                TEXT,
+        display_name         TEXT,
+        groups_json          TEXT    NOT NULL DEFAULT '[]',
+        roles_json           TEXT    NOT NULL DEFAULT '[]',
+        password_hash        TEXT    NOT NULL,
+        disabled             INTEGER NOT NULL DEFAULT 0 CHECK (disabled IN (0, 1)),
+        must_change_password INTEGER NOT NULL DEFAULT 0 CHECK (must_change_password IN (0, 1)),
+        created_at           INTEGER NOT NULL,
+        updated_at           INTEGER NOT NULL
+      ) STRICT;`,
+  },
+  {
+    version: 2,
+    name: 'clients',
+    sql: `
+      CREATE TABLE clients (
+        client_id                      TEXT    PRIMARY KEY,
+        name                           TEXT,
+        public                         INTEGER NOT NULL CHECK (public IN (0, 1)),
+        redirect_uris_json             TEXT    NOT NULL DEFAULT '[]',
+        post_logout_redirect_uris_json TEXT    NOT NULL DEFAULT '[]',
+        backchannel_logout_uri         TEXT,
+        grant_types_json               TEXT    NOT NULL,
+        secret_hash                    TEXT,
+        created_at                     INTEGER NOT NULL,
+        CHECK ((public = 1) = (secret_hash IS NULL))
+      ) STRICT;`,
+  },
+  {
+    version: 3,
+    name: 'keys',
+    sql: `
+      CREATE TABLE keys (
+        kid        TEXT    PRIMARY KEY,
+        use        TEXT    NOT NULL CHECK (use IN ('sig', 'cookie')),
+        alg        TEXT    NOT NULL,
+        material   TEXT    NOT NULL,
+        created_at INTEGER NOT NULL,
+        retired    INTEGER NOT NULL DEFAULT 0 CHECK (retired IN (0, 1))
+      ) STRICT;
+      CREATE INDEX keys_by_use ON keys (use, created_at);`,
+  },
+];
+
+/** How long a connection waits for another one's write lock before failing with SQLITE_BUSY. */
+export const BUSY_TIMEOUT_MS = 5000;
+
+/**
+ * Connection settings, then pending migrations. WAL lets readers proceed while one writer writes, and busy_timeout
+ * makes a writer wait for the lock instead of failing at once: together they let `cohort users ...` and a running
+ * server share one file. synchronous=NORMAL is durable across application crashes in WAL mode and only risks the
+ * last transactions on power loss, for far fewer fsyncs.
+ */
+export function prepareDatabase(db: Database.Database, now: () => number, migrations = MIGRATIONS): void {
+  // busy_timeout first: switching to WAL itself needs a lock another process may hold.
+  db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('foreign_keys = ON');
+  migrate(db, now, migrations);
+}
+
+/** Applies pending migrations, each in its own transaction; returns the versions it applied. */
+export function migrate(db: Database.Database, now: () => number, migrations = MIGRATIONS): number[] {
+  db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+    version    INTEGER PRIMARY KEY,
+    name       TEXT    NOT NULL,
+    applied_at INTEGER NOT NULL
+  ) STRICT`);
+  const appliedVersions = () => new Set(
+    (db.prepare('SELECT version FROM schema_migrations').all() as { version: number }[]).map((r) => r.version),
+  );
+  const latestKnown = migrations.reduce((max, m) => Math.max(max, m.version), 0);
+  const newest = Math.max(0, ...appliedVersions());
+  if (newest > latestKnown) {
+    throw new StoreError('UNAVAILABLE', `database schema version ${newest} is newer than this Cohort understands ` +
+      `(${latestKnown}); upgrade Cohort before opening it`);
+  }
+  const applied: number[] = [];
+  for (const migration of [...migrations].sort((a, b) => a.version - b.version)) {
+    // IMMEDIATE takes the write lock before reading, so two processes opening a new file at once cannot both
+    // decide to apply the same migration: the second waits (busy_timeout), then sees it recorded and skips it.
+    db.transaction(() => {
+      if (appliedVersions().has(migration.version)) return;
+      db.exec(migration.sql);
+      db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)')
+        .run(migration.version, migration.name, now());
+      applied.push(migration.version);
+    }).immediate();
+  }
+  return applied;
+}

@@ -1,0 +1,84 @@
+// OIDC clients in SQLite. A confidential client's secret is generated here, returned once by create(), and only its
+// SHA-256 is kept (see ../client-secret.ts for why a fast hash is enough).
+import type Database from 'better-sqlite3';
+import { generateClientSecret, hashClientSecret } from '../client-secret.js';
+import { StoreError, type ClientRecord, type ClientStore, type NewClient } from '../types.js';
+import { validateNewClient } from '../validation.js';
+import { guard, parseList } from './sqlite-errors.js';
+
+interface ClientRow {
+  client_id: string;
+  name: string | null;
+  public: 0 | 1;
+  redirect_uris_json: string;
+  post_logout_redirect_uris_json: string;
+  backchannel_logout_uri: string | null;
+  grant_types_json: string;
+  secret_hash: string | null;
+  created_at: number;
+}
+
+function toRecord(row: ClientRow): ClientRecord {
+  return {
+    clientId: row.client_id,
+    ...(row.name === null ? {} : { name: row.name }),
+    public: row.public === 1,
+    redirectUris: parseList(row.redirect_uris_json, 'clients.redirect_uris_json'),
+    postLogoutRedirectUris: parseList(row.post_logout_redirect_uris_json, 'clients.post_logout_redirect_uris_json'),
+    ...(row.backchannel_logout_uri === null ? {} : { backchannelLogoutUri: row.backchannel_logout_uri }),
+    grantTypes: parseList(row.grant_types_json, 'clients.grant_types_json'),
+    ...(row.secret_hash === null ? {} : { secretHash: row.secret_hash }),
+    createdAt: row.created_at,
+  };
+}
+
+export class SqliteClientStore implements ClientStore {
+  readonly #now: () => number;
+  readonly #sql;
+
+  constructor(db: Database.Database, now: () => number) {
+    this.#now = now;
+    this.#sql = {
+      insert: db.prepare(`INSERT INTO clients (client_id, name, public, redirect_uris_json,
+          post_logout_redirect_uris_json, backchannel_logout_uri, grant_types_json, secret_hash, created_at)
+        VALUES (@client_id, @name, @public, @redirect_uris_json, @post_logout_redirect_uris_json,
+          @backchannel_logout_uri, @grant_types_json, @secret_hash, @created_at)`),
+      get: db.prepare<[string], ClientRow>('SELECT * FROM clients WHERE client_id = ?'),
+      list: db.prepare<[], ClientRow>('SELECT * FROM clients ORDER BY created_at, client_id'),
+      remove: db.prepare('DELETE FROM clients WHERE client_id = ?'),
+    };
+  }
+
+  async create(client: NewClient): Promise<{ client: ClientRecord; secret?: string }> {
+    const valid = validateNewClient(client);
+    const secret = valid.public ? undefined : generateClientSecret();
+    guard(() => this.#sql.insert.run({
+      client_id: valid.clientId,
+      name: valid.name ?? null,
+      public: valid.public ? 1 : 0,
+      redirect_uris_json: JSON.stringify(valid.redirectUris),
+      post_logout_redirect_uris_json: JSON.stringify(valid.postLogoutRedirectUris),
+      backchannel_logout_uri: valid.backchannelLogoutUri ?? null,
+      grant_types_json: JSON.stringify(valid.grantTypes),
+      secret_hash: secret === undefined ? null : hashClientSecret(secret),
+      created_at: this.#now(),
+    }), `client '${valid.clientId}' already exists`);
+    const record = toRecord(guard(() => this.#sql.get.get(valid.clientId))!);
+    return secret === undefined ? { client: record } : { client: record, secret };
+  }
+
+  async get(clientId: string): Promise<ClientRecord | undefined> {
+    if (typeof clientId !== 'string') return undefined;
+    const row = guard(() => this.#sql.get.get(clientId));
+    return row && toRecord(row);
+  }
+
+  async list(): Promise<ClientRecord[]> {
+    return guard(() => this.#sql.list.all()).map(toRecord);
+  }
+
+  async remove(clientId: string): Promise<void> {
+    const { changes } = guard(() => this.#sql.remove.run(String(clientId)));
+    if (changes === 0) throw new StoreError('NOT_FOUND', `client '${clientId}' not found`);
+  }
+}

@@ -1,0 +1,180 @@
+// Users in SQLite. Passwords are stored only as scrypt PHC strings (src/auth/password.ts) and never leave this file:
+// every method returns User, which has no hash field.
+import { randomUUID } from 'node:crypto';
+import type Database from 'better-sqlite3';
+import { MAX_PASSWORD_BYTES, PasswordError, type PasswordHasher } from '../../auth/password.js';
+import { StoreError, type NewUser, type User, type UserStore } from '../types.js';
+import {
+  normaliseUsername, tryUsernameKey, validateEmail, validateLabel, validateNames,
+} from '../validation.js';
+import { guard, parseList } from './sqlite-errors.js';
+
+interface UserRow {
+  id: string;
+  username: string;
+  username_key: string;
+  email: string | null;
+  display_name: string | null;
+  groups_json: string;
+  roles_json: string;
+  password_hash: string;
+  disabled: 0 | 1;
+  must_change_password: 0 | 1;
+  created_at: number;
+  updated_at: number;
+}
+
+function toUser(row: UserRow): User {
+  return {
+    id: row.id,
+    username: row.username,
+    ...(row.email === null ? {} : { email: row.email }),
+    ...(row.display_name === null ? {} : { displayName: row.display_name }),
+    groups: parseList(row.groups_json, 'users.groups_json'),
+    roles: parseList(row.roles_json, 'users.roles_json'),
+    disabled: row.disabled === 1,
+    mustChangePassword: row.must_change_password === 1,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+const notFound = (username: string) => new StoreError('NOT_FOUND', `user '${username}' not found`);
+
+export class SqliteUserStore implements UserStore {
+  readonly #hasher: PasswordHasher;
+  readonly #now: () => number;
+  readonly #sql;
+
+  constructor(db: Database.Database, hasher: PasswordHasher, now: () => number) {
+    this.#hasher = hasher;
+    this.#now = now;
+    this.#sql = {
+      insert: db.prepare(`INSERT INTO users (id, username, username_key, email, display_name, groups_json, roles_json,
+          password_hash, disabled, must_change_password, created_at, updated_at)
+        VALUES (@id, @username, @username_key, @email, @display_name, @groups_json, @roles_json,
+          @password_hash, 0, @must_change_password, @now, @now)`),
+      byId: db.prepare<[string], UserRow>('SELECT * FROM users WHERE id = ?'),
+      byKey: db.prepare<[string], UserRow>('SELECT * FROM users WHERE username_key = ?'),
+      list: db.prepare<[], UserRow>('SELECT * FROM users ORDER BY username_key'),
+      setPassword: db.prepare(`UPDATE users SET password_hash = @hash, must_change_password = @must_change,
+          updated_at = @now WHERE username_key = @key`),
+      // Only replaces the hash it verified against, so a concurrent password change is never overwritten.
+      rehash: db.prepare(`UPDATE users SET password_hash = @hash WHERE id = @id AND password_hash = @old`),
+      setDisabled: db.prepare('UPDATE users SET disabled = @disabled, updated_at = @now WHERE username_key = @key'),
+      remove: db.prepare('DELETE FROM users WHERE username_key = ?'),
+    };
+  }
+
+  async create(user: NewUser): Promise<User> {
+    const username = normaliseUsername(user.username);
+    const key = username.toLowerCase();
+    const email = validateEmail(user.email);
+    const displayName = validateLabel('displayName', user.displayName);
+    const groups = validateNames('groups', user.groups);
+    const roles = validateNames('roles', user.roles);
+    const conflict = `user '${username}' already exists`;
+    // Checked before hashing so a duplicate fails fast; the UNIQUE index still decides a race.
+    if (guard(() => this.#sql.byKey.get(key))) throw new StoreError('CONFLICT', conflict);
+    const passwordHash = await this.#hash(user.password);
+    const id = randomUUID();
+    guard(() => this.#sql.insert.run({
+      id, username, username_key: key, email: email ?? null, display_name: displayName ?? null,
+      groups_json: JSON.stringify(groups), roles_json: JSON.stringify(roles), password_hash: passwordHash,
+      must_change_password: user.mustChangePassword ? 1 : 0, now: this.#now(),
+    }), conflict);
+    return toUser(guard(() => this.#sql.byId.get(id))!);
+  }
+
+  async getById(id: string): Promise<User | undefined> {
+    if (typeof id !== 'string') return undefined;
+    const row = guard(() => this.#sql.byId.get(id));
+    return row && toUser(row);
+  }
+
+  async getByUsername(username: string): Promise<User | undefined> {
+    const row = this.#row(username);
+    return row && toUser(row);
+  }
+
+  async list(): Promise<User[]> {
+    return guard(() => this.#sql.list.all()).map(toUser);
+  }
+
+  /**
+   * Exactly one password verification whatever happens: against the user's hash, or against the dummy hash when
+   * there is no such user, so response time does not tell which usernames exist. A disabled user is refused only
+   * after the verification, for the same reason. A correct password whose hash has outdated parameters is
+   * re-hashed with the current ones (that second hash happens only on success, which the caller learns anyway).
+   */
+  async verifyPassword(username: string, password: string): Promise<User | undefined> {
+    const row = this.#row(username);
+    if (!row) {
+      await this.#guardPassword(() => this.#hasher.verifyNothing(password));
+      return undefined;
+    }
+    const matches = await this.#guardPassword(() => this.#hasher.verify(password, row.password_hash));
+    if (!matches || row.disabled === 1) return undefined;
+    if (this.#hasher.needsRehash(row.password_hash)) await this.#upgradeHash(row, password);
+    return toUser(row);
+  }
+
+  async setPassword(username: string, password: string, options?: { mustChange?: boolean }): Promise<void> {
+    const key = this.#row(username)?.username_key;
+    if (key === undefined) throw notFound(username);
+    const hash = await this.#hash(password);
+    const { changes } = guard(() => this.#sql.setPassword.run({
+      hash, must_change: options?.mustChange ? 1 : 0, now: this.#now(), key,
+    }));
+    if (changes === 0) throw notFound(username);
+  }
+
+  async setDisabled(username: string, disabled: boolean): Promise<void> {
+    const key = tryUsernameKey(username);
+    const { changes } = key === undefined ? { changes: 0 } : guard(() => this.#sql.setDisabled.run({
+      disabled: disabled ? 1 : 0, now: this.#now(), key,
+    }));
+    if (changes === 0) throw notFound(username);
+  }
+
+  async remove(username: string): Promise<void> {
+    const key = tryUsernameKey(username);
+    const { changes } = key === undefined ? { changes: 0 } : guard(() => this.#sql.remove.run(key));
+    if (changes === 0) throw notFound(username);
+  }
+
+  #row(username: string): UserRow | undefined {
+    // A string that cannot be a username matches nobody: for lookups that is "not found", not a usage error.
+    const key = tryUsernameKey(username);
+    return key === undefined ? undefined : guard(() => this.#sql.byKey.get(key));
+  }
+
+  #hash(password: string): Promise<string> {
+    return this.#guardPassword(() => this.#hasher.hash(password));
+  }
+
+  /** Password problems become StoreError: bad input is INVALID naming the field; an unreadable stored hash is not. */
+  async #guardPassword<T>(step: () => Promise<T>): Promise<T> {
+    try {
+      return await step();
+    } catch (err) {
+      if (!(err instanceof PasswordError)) throw err;
+      if (err.code === 'EMPTY') throw new StoreError('INVALID', 'password: must not be empty', { cause: err });
+      if (err.code === 'TOO_LONG') {
+        throw new StoreError('INVALID', `password: must be at most ${MAX_PASSWORD_BYTES} bytes`, { cause: err });
+      }
+      throw new StoreError('UNAVAILABLE', `password hashing failed: ${err.message}`, { cause: err });
+    }
+  }
+
+  async #upgradeHash(row: UserRow, password: string): Promise<void> {
+    const hash = await this.#hash(password);
+    try {
+      guard(() => this.#sql.rehash.run({ hash, id: row.id, old: row.password_hash }));
+    } catch (err) {
+      // The upgrade is opportunistic: a busy or read-only database must not fail a correct sign-in. The old hash
+      // still verifies, and the next successful sign-in tries again.
+      if (!(err instanceof StoreError && err.code === 'UNAVAILABLE')) throw err;
+    }
+  }
+}
