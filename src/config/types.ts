@@ -37,6 +37,7 @@ export interface CohortConfig {
     ttlSeconds: number;
   };
   oidc: {
+    allowPrivateNetworkRequests: boolean;
     ttl: {
       accessTokenSeconds: number;
       authorizationCodeSeconds: number;

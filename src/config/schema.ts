@@ -1,0 +1,372 @@
+// Every configuration knob of Cohort, as data: path, type, default, range, environment variable and a one-line doc.
+// The loader (load.ts), the validators (validate.ts), `cohort config docs` and docs/configuration.md all read this
+// one list. Adding a knob = one entry here + the field in types.ts; the compile-time checks at the bottom of this
+// file fail until both agree.
+import { hostname } from 'node:os';
+import type { CohortConfig } from './types.js';
+
+type Leaf = string | number | boolean;
+
+/** Dotted paths of every leaf of CohortConfig, e.g. 'http.port', 'state.local.maxSessions'. */
+export type ConfigPath = LeafPaths<CohortConfig>;
+type LeafPaths<T, Prefix extends string = ''> = {
+  [K in keyof T & string]: T[K] extends Leaf ? `${Prefix}${K}` : LeafPaths<T[K], `${Prefix}${K}.`>;
+}[keyof T & string];
+
+/** The type of the value at a dotted path. */
+export type ValueAt<T, P extends string> = P extends `${infer Head}.${infer Rest}`
+  ? Head extends keyof T ? ValueAt<T[Head], Rest> : never
+  : P extends keyof T ? T[P] : never;
+
+/** A default that depends on the machine (e.g. its host name): docs show `describe`, the loader calls compute(). */
+export interface DynamicDefault<T> {
+  describe: string;
+  compute(): T;
+}
+
+interface KnobBase {
+  path: ConfigPath;
+  /** COHORT_ + the path upper-snake-cased; see envVarOf(). */
+  env: string;
+  /** One line, shown in `cohort config docs` and docs/configuration.md. Says why the default is what it is. */
+  doc: string;
+  /** Redacted by `cohort config show` and never echoed in validation errors. */
+  secret?: boolean;
+}
+
+export interface StringKnob extends KnobBase {
+  type: 'string';
+  default: string | DynamicDefault<string>;
+  /** Defaults to 0 (the empty string is allowed). */
+  minLength?: number;
+  maxLength: number;
+  /** Extra rule beyond length: returns the reason the value is rejected, or undefined. `rule` documents it. */
+  check?: (value: string) => string | undefined;
+  rule?: string;
+}
+
+export interface IntegerKnob extends KnobBase {
+  type: 'integer';
+  default: number;
+  min: number;
+  max: number;
+  powerOfTwo?: boolean;
+}
+
+export interface BooleanKnob extends KnobBase {
+  type: 'boolean';
+  default: boolean;
+}
+
+export interface EnumKnob extends KnobBase {
+  type: 'enum';
+  values: readonly string[];
+  default: string;
+}
+
+export type Knob = StringKnob | IntegerKnob | BooleanKnob | EnumKnob;
+export type KnobType = Knob['type'];
+
+/** COHORT_ + path upper-snake-cased: 'state.local.maxSessions' -> COHORT_STATE_LOCAL_MAX_SESSIONS. */
+export function envVarOf(path: string): string {
+  return `COHORT_${path.replace(/\./g, '_').replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()}`;
+}
+
+// Entry builders: they fill in `env` from the path so the naming rule holds everywhere by construction.
+type Spec<K extends Knob> = Omit<K, 'type' | 'env'> & { env?: string };
+function withEnv<K extends Knob>(type: K['type'], spec: Spec<K>): K {
+  return { ...spec, type, env: spec.env ?? envVarOf(spec.path) } as K;
+}
+// Generic in the path so SCHEMA keeps each literal path: the compile-time checks at the bottom rely on it.
+function str<P extends ConfigPath>(spec: Spec<StringKnob> & { path: P }) {
+  return withEnv<StringKnob>('string', spec) as StringKnob & { path: P };
+}
+function int<P extends ConfigPath>(spec: Spec<IntegerKnob> & { path: P }) {
+  return withEnv<IntegerKnob>('integer', spec) as IntegerKnob & { path: P };
+}
+function bool<P extends ConfigPath>(spec: Spec<BooleanKnob> & { path: P }) {
+  return withEnv<BooleanKnob>('boolean', spec) as BooleanKnob & { path: P };
+}
+function oneOf<P extends ConfigPath, const V extends readonly string[]>(
+  spec: Omit<Spec<EnumKnob>, 'values' | 'default'> & { path: P; values: V; default: V[number] },
+) {
+  return withEnv<EnumKnob>('enum', spec) as EnumKnob & { path: P; values: V };
+}
+
+/** http.issuer: empty, or an absolute http(s) URL that oidc-provider and SAML metadata can use verbatim. */
+function checkIssuer(value: string): string | undefined {
+  if (value === '') return undefined;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return 'must be empty or an absolute http(s) URL';
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return 'must use http: or https:';
+  if (url.search || url.hash || url.username || url.password) return 'must not contain a query, fragment or credentials';
+  if (value.endsWith('/')) return "must not end with '/'";
+  return undefined;
+}
+
+/** One-line descriptions of the top-level sections, in the order the docs list them. */
+export const SECTIONS: Readonly<Record<string, string>> = {
+  general: 'Where the node keeps its data.',
+  node: 'Identity of this node in the cluster.',
+  http: 'The HTTP listener that serves browsers, relying parties and service providers.',
+  log: 'Structured JSON logs on stdout.',
+  auth: 'Password hashing, brute-force lockout and the first administrator.',
+  session: 'User SSO sessions.',
+  oidc: 'Lifetimes of OpenID Connect / OAuth 2 artefacts.',
+  state: 'Runtime state services: which backend holds each one, and the size limits of the local backend.',
+};
+
+const BACKENDS = ['local', 'peer', 'redis'] as const;
+const DAY = 86_400;
+const YEAR = 365 * DAY;
+// Upper bound of the local caps: far above what one process can hold, low enough to catch a misplaced digit.
+const MAX_LOCAL_ENTRIES = 100_000_000;
+
+type StateConfig = CohortConfig['state'];
+function backend<S extends keyof StateConfig['backend'] & string>(service: S, holds: string) {
+  return oneOf({
+    path: `state.backend.${service}` as `state.backend.${S}` & ConfigPath, values: BACKENDS, default: 'local',
+    doc: `Backend holding ${holds}. local = in-memory on this node (the standalone default).`,
+  });
+}
+function localCap<N extends keyof StateConfig['local'] & string>(name: N, holds: string, dflt: number) {
+  return int({
+    path: `state.local.${name}` as `state.local.${N}` & ConfigPath, default: dflt, min: 1, max: MAX_LOCAL_ENTRIES,
+    doc: `Most ${holds} the local backend holds before it evicts entries.`,
+  });
+}
+
+export const SCHEMA = defineSchema([
+  str({
+    path: 'dataDir', default: './cohort-data', minLength: 1, maxLength: 4096,
+    doc: 'Directory of the embedded stores and the default cohort.json; relative to the working directory.',
+  }),
+
+  str({
+    path: 'node.name', default: { describe: 'this machine\'s host name', compute: () => hostname() },
+    minLength: 1, maxLength: 255,
+    doc: 'Name of this node in logs, /status/v2 and cluster membership; the host name is unique in most setups.',
+  }),
+  int({
+    path: 'node.index', default: 0, min: 0, max: 65_535,
+    doc: 'Unique number of this node in the cluster; routed IDs (sessions, artifacts) carry it. 0 suits one node.',
+  }),
+  oneOf({
+    path: 'node.role', values: ['standalone', 'engine', 'console'], default: 'standalone',
+    doc: 'standalone = one node with local state; engine = serves protocol traffic; console = administers the cluster.',
+  }),
+
+  str({
+    path: 'http.host', default: '127.0.0.1', minLength: 1, maxLength: 255,
+    doc: 'Address to listen on. Loopback by default so a fresh install is not exposed; use 0.0.0.0 behind a proxy.',
+  }),
+  int({
+    path: 'http.port', default: 9000, min: 0, max: 65_535,
+    doc: 'TCP port to listen on; 0 picks a free port (for tests).',
+  }),
+  str({
+    path: 'http.issuer', default: '', maxLength: 2048, check: checkIssuer,
+    rule: 'empty or an http(s) URL without trailing /',
+    doc: 'Public base URL (OIDC issuer, SAML entity base); empty = http://host:port. Set it when behind a proxy.',
+  }),
+  bool({
+    path: 'http.trustProxy', default: false,
+    doc: 'Honour X-Forwarded-Proto/For from a TLS-terminating proxy; off because clients could forge them.',
+  }),
+  int({
+    path: 'http.maxBodyBytes', default: 65_536, min: 1_024, max: 16_777_216,
+    doc: 'Largest request body accepted, in bytes; 64 KiB fits signed SAML messages and bounds memory per request.',
+  }),
+
+  oneOf({
+    path: 'log.level', values: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info',
+    doc: 'Lowest level written; info logs sign-ins and lifecycle events without per-request noise.',
+  }),
+
+  int({
+    path: 'auth.scrypt.cost', default: 32_768, min: 1_024, max: 1_048_576, powerOfTwo: true,
+    doc: 'scrypt N for new password hashes; 2^15 takes ~60 ms and 32 MiB per sign-in. OWASP\'s 2^17 is stronger, 4x slower.',
+  }),
+  int({
+    path: 'auth.scrypt.blockSize', default: 8, min: 1, max: 64,
+    doc: 'scrypt r (block size); 8 is the value scrypt was tuned for.',
+  }),
+  int({
+    path: 'auth.scrypt.parallelization', default: 1, min: 1, max: 16,
+    doc: 'scrypt p; 1 keeps one sign-in on one core so concurrent sign-ins do not starve each other.',
+  }),
+  int({
+    path: 'auth.scrypt.keyLength', default: 32, min: 16, max: 128,
+    doc: 'Length of the derived key in bytes; 32 = 256 bits.',
+  }),
+  int({
+    path: 'auth.scrypt.maxMemoryMb', default: 64, min: 16, max: 4_096,
+    doc: 'Memory one hash may use, in MiB (crypto.scrypt maxmem); must hold 128 * blockSize * (cost + parallelization + 2) bytes.',
+  }),
+  int({
+    path: 'auth.lockout.maxFailuresPerUser', default: 5, min: 1, max: 10_000,
+    doc: 'Failed sign-ins of one user within the window before that user is locked until the window passes.',
+  }),
+  int({
+    path: 'auth.lockout.maxFailuresPerSource', default: 20, min: 1, max: 100_000,
+    doc: 'Failed sign-ins from one source address within the window before it is blocked; higher, as NAT shares addresses.',
+  }),
+  int({
+    path: 'auth.lockout.windowSeconds', default: 900, min: 1, max: 7 * DAY,
+    doc: 'Window in which failures are counted, in seconds (15 min).',
+  }),
+  str({
+    path: 'auth.initialAdmin.username', default: 'admin', minLength: 1, maxLength: 64,
+    doc: 'User name of the administrator created on first start.',
+  }),
+
+  int({
+    path: 'session.ttlSeconds', default: 36_000, min: 60, max: YEAR,
+    doc: 'Longest life of an SSO session, in seconds; 10 h like Keycloak\'s SSO session max: one working day.',
+  }),
+
+  bool({
+    path: 'oidc.allowPrivateNetworkRequests', default: false,
+    doc: 'Let outbound calls (back-channel logout, client JWKS) reach loopback and private addresses; on for intranet relying parties, off to block SSRF.',
+  }),
+  int({
+    path: 'oidc.ttl.accessTokenSeconds', default: 3_600, min: 1, max: DAY,
+    doc: 'Access token lifetime, in seconds (1 h).',
+  }),
+  int({
+    path: 'oidc.ttl.authorizationCodeSeconds', default: 60, min: 1, max: 600,
+    doc: 'Authorization code lifetime, in seconds; short because it is redeemed at once (RFC 6749 caps it at 10 min).',
+  }),
+  int({
+    path: 'oidc.ttl.idTokenSeconds', default: 3_600, min: 1, max: DAY,
+    doc: 'ID token lifetime, in seconds (1 h).',
+  }),
+  int({
+    path: 'oidc.ttl.refreshTokenSeconds', default: 1_209_600, min: 60, max: YEAR,
+    doc: 'Refresh token lifetime, in seconds (14 days).',
+  }),
+  int({
+    path: 'oidc.ttl.interactionSeconds', default: 600, min: 60, max: DAY,
+    doc: 'Time a user has to complete a login or consent page, in seconds (10 min).',
+  }),
+  int({
+    path: 'oidc.ttl.grantSeconds', default: 1_209_600, min: 60, max: YEAR,
+    doc: 'Lifetime of a grant (the consent behind refresh tokens), in seconds; as long as a refresh token.',
+  }),
+  int({
+    path: 'oidc.ttl.clientCredentialsSeconds', default: 600, min: 1, max: DAY,
+    doc: 'Lifetime of client_credentials access tokens, in seconds (10 min); machines ask again cheaply.',
+  }),
+
+  backend('sessions', 'user SSO sessions'),
+  backend('interRequest', 'login-transaction state between requests'),
+  backend('tokens', 'OIDC codes, tokens, grants and interactions'),
+  backend('replay', 'seen assertion IDs, jti and DPoP proofs'),
+  backend('artifacts', 'SAML messages behind an artifact'),
+  backend('registry', 'which RPs/SPs each session was issued to (single logout)'),
+  backend('revocations', 'revoked session ids'),
+  backend('loginFailures', 'failed sign-in counters'),
+  localCap('maxSessions', 'sessions', 100_000),
+  localCap('maxInterRequests', 'login transactions', 50_000),
+  localCap('maxTokens', 'OIDC codes, tokens and grants', 200_000),
+  localCap('maxReplayIds', 'replay-check IDs', 100_000),
+  localCap('maxArtifacts', 'SAML artifacts', 10_000),
+  localCap('maxRegistryEntries', 'single-logout registry entries', 100_000),
+  localCap('maxRevocations', 'revoked session ids', 50_000),
+  localCap('maxFailureKeys', 'failure counters (users and sources)', 100_000),
+]);
+
+const MIB = 1_048_576;
+
+/** Bytes one scrypt hash allocates, as OpenSSL counts them: 128 * r * (N + p + 2). */
+export function scryptMemoryBytes(s: CohortConfig['auth']['scrypt']): number {
+  return 128 * s.blockSize * (s.cost + s.parallelization + 2);
+}
+
+/** A rule over several knobs, checked after all sources are merged; `path` is the key the message blames. */
+export interface Constraint {
+  path: ConfigPath;
+  check(config: CohortConfig): string | undefined;
+}
+
+export const CONSTRAINTS: readonly Constraint[] = [
+  {
+    // Node refuses a hash whose memory exceeds maxmem, so a mismatch would surface only at the first sign-in.
+    path: 'auth.scrypt.maxMemoryMb',
+    check: ({ auth: { scrypt } }) => {
+      const need = scryptMemoryBytes(scrypt);
+      return need > scrypt.maxMemoryMb * MIB
+        ? `must be at least ${Math.ceil(need / MIB)} to hash with cost ${scrypt.cost}, blockSize ${scrypt.blockSize}`
+          + ` and parallelization ${scrypt.parallelization}, got ${scrypt.maxMemoryMb}`
+        : undefined;
+    },
+  },
+];
+
+/** Keeps the literal paths and types of the entries so the checks below can compare them with CohortConfig. */
+function defineSchema<const K extends readonly Knob[]>(knobs: K): K {
+  return knobs;
+}
+
+/** The knob at a dotted path, or undefined. */
+export function knobAt(path: string): Knob | undefined {
+  return SCHEMA.find((k) => k.path === path);
+}
+
+/** The default value of a knob, computing machine-dependent ones. */
+export function defaultOf(knob: Knob): Leaf {
+  const d = knob.default;
+  return typeof d === 'object' ? d.compute() : d;
+}
+
+/** Sets a dotted path in a nested plain object, creating sections on the way. */
+export function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
+  const parts = path.split('.');
+  let node = target;
+  for (const part of parts.slice(0, -1)) {
+    if (typeof node[part] !== 'object' || node[part] === null) node[part] = {};
+    node = node[part] as Record<string, unknown>;
+  }
+  node[parts[parts.length - 1]!] = value;
+}
+
+/** Reads a dotted path of a nested object (undefined when absent). */
+export function getPath(source: unknown, path: string): unknown {
+  let node = source;
+  for (const part of path.split('.')) {
+    if (typeof node !== 'object' || node === null) return undefined;
+    node = (node as Record<string, unknown>)[part];
+  }
+  return node;
+}
+
+/** Section of a path for docs: its first segment, or 'general' for top-level knobs like dataDir. */
+export function sectionOf(path: string): string {
+  const dot = path.indexOf('.');
+  return dot < 0 ? 'general' : path.slice(0, dot);
+}
+
+/** A fresh, mutable configuration holding every default. */
+export function buildDefaults(): CohortConfig {
+  const out: Record<string, unknown> = {};
+  for (const knob of SCHEMA) setPath(out, knob.path, defaultOf(knob));
+  return out as unknown as CohortConfig;
+}
+
+// ---- Compile-time agreement between SCHEMA and CohortConfig (types only, nothing runs). ----
+// A CohortConfig leaf without a knob makes `everyLeafHasAKnob` fail to compile, naming the missing path.
+// A knob whose type or enum values do not fit its field makes `everyKnobFitsItsField` fail, naming the path.
+type Entry = (typeof SCHEMA)[number];
+type MissingKnobs = Exclude<ConfigPath, Entry['path']>;
+type KindOf<V> = V extends boolean ? 'boolean' : V extends number ? 'integer' : V extends string ? 'string' | 'enum' : never;
+type Misfit<E> = E extends { path: infer P extends ConfigPath; type: infer T }
+  ? T extends KindOf<ValueAt<CohortConfig, P>>
+    ? E extends { values: readonly (infer V)[] } ? ([V] extends [ValueAt<CohortConfig, P>] ? never : P) : never
+    : P
+  : never;
+const everyLeafHasAKnob: [MissingKnobs] extends [never] ? true : MissingKnobs = true;
+const everyKnobFitsItsField: [Misfit<Entry>] extends [never] ? true : Misfit<Entry> = true;
