@@ -1,4 +1,13 @@
 // Every command of the CLI, in the order `cohort --help` lists them. Add one import and one entry per command.
 import type { Command } from '../command.js';
+import { startCommand } from './start.js';
+import { configCommand } from './config.js';
+import { usersCommand } from './users.js';
+import { clientsCommand } from './clients.js';
 
-export const commands: Command[] = [];
+export const commands: Command[] = [
+  startCommand,
+  configCommand,
+  usersCommand,
+  clientsCommand,
+];

@@ -1,0 +1,155 @@
+// Wiring of one Cohort node: the order things start and stop in. No decisions live here; each part is configured
+// from CohortConfig and handed the interfaces it needs.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { CohortConfig } from './config/types.js';
+import { issuerOf } from './config/load.js';
+import { openDurableStore } from './store/index.js';
+import { ensureFirstAdmin, ensureKeys } from './store/bootstrap.js';
+import type { DurableStore } from './store/types.js';
+import { createLocalStateServices } from './state/local/index.js';
+import type { StateServices } from './state/types.js';
+import { createProvider } from './protocols/oidc/provider.js';
+import { Interactions } from './auth/interactions.js';
+import { Lockout } from './auth/lockout.js';
+import { interactionRoutes } from './auth/routes.js';
+import { CsrfTokens } from './http/csrf.js';
+import { createRouter, type RequestObserver } from './http/router.js';
+import { sendText } from './http/respond.js';
+import { createLogger, type Logger } from './ops/logger.js';
+import { Metrics } from './ops/metrics.js';
+import { StatusRegistry } from './ops/status.js';
+import { opsRoutes } from './ops/routes.js';
+import { VERSION } from './version.js';
+
+export interface StartOptions {
+  config: CohortConfig;
+  env?: NodeJS.ProcessEnv;
+  logger?: Logger;
+  /** Where the first admin's generated one-time password is shown (never the log). */
+  announce?: (text: string) => void;
+}
+
+export interface RunningNode {
+  url: string;
+  issuer: string;
+  logger: Logger;
+  stop(): Promise<void>;
+}
+
+function listen(server: Server, host: string, port: number): Promise<AddressInfo> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve(server.address() as AddressInfo);
+    });
+  });
+}
+
+function observerFor(logger: Logger, metrics: Metrics): RequestObserver {
+  return {
+    finished: (info) => metrics.observeRequest(info.route, info.method, info.status, info.seconds),
+    failed: (err, info) => {
+      const status = (err as { status?: number }).status ?? 500;
+      if (status >= 500) logger.error({ err, route: info.route, method: info.method }, 'request failed');
+      else logger.debug({ route: info.route, code: (err as { code?: string }).code, status }, 'request refused');
+    },
+  };
+}
+
+export async function startNode(options: StartOptions): Promise<RunningNode> {
+  const { config } = options;
+  const env = options.env ?? process.env;
+  const logger = options.logger ?? createLogger({ level: config.log.level, name: config.node.name, index: config.node.index });
+  const metrics = new Metrics();
+  const status = new StatusRegistry({
+    node: { name: config.node.name, index: config.node.index, role: config.node.role },
+    version: VERSION,
+  });
+
+  // Bind first so that port 0 works and the issuer can name the real port; until wiring finishes every request is
+  // answered 503 and lbstatus says so, which is what a load balancer must see while a node starts.
+  let handler: Parameters<typeof createServer>[1] = (_req, res) => sendText(res, 503, 'starting\n');
+  const server = createServer({ requestTimeout: 30_000, headersTimeout: 15_000 }, (req, res) => handler!(req, res));
+  server.keepAliveTimeout = 5_000;
+  const address = await listen(server, config.http.host, config.http.port);
+  const issuer = issuerOf(config, address.port);
+  const url = `http://${address.address.includes(':') ? `[${address.address}]` : address.address}:${address.port}`;
+
+  let store: DurableStore | undefined;
+  let state: StateServices | undefined;
+  try {
+    store = await openDurableStore(config.dataDir, { scrypt: config.auth.scrypt });
+    const keys = await ensureKeys(store);
+    if (keys.created.length > 0) logger.info({ created: keys.created }, 'data directory initialised');
+    const admin = await ensureFirstAdmin(store, config.auth.initialAdmin.username, env.COHORT_ADMIN_PASSWORD);
+    if (admin?.generatedPassword) {
+      (options.announce ?? ((t) => process.stderr.write(t)))(
+        `\nFirst administrator created: ${admin.username}\nOne-time password (shown once, change it at first sign-in): ${admin.generatedPassword}\n\n`);
+    } else if (admin) {
+      logger.info({ username: admin.username }, 'first administrator created from COHORT_ADMIN_PASSWORD');
+    }
+
+    state = createLocalStateServices(config.state.local);
+    const signingKeys = (await store.keys.list('sig')).filter((k) => !k.retired)
+      .sort((a, b) => b.createdAt - a.createdAt).map((k) => JSON.parse(k.material) as Record<string, unknown>);
+    const cookieKeys = (await store.keys.list('cookie')).filter((k) => !k.retired)
+      .sort((a, b) => b.createdAt - a.createdAt).map((k) => k.material);
+
+    const provider = createProvider({ config, issuer, users: store.users, clients: store.clients, state, signingKeys, cookieKeys });
+    provider.on('grant.success', (ctx) => metrics.tokenIssued(String(ctx.oidc.params?.grant_type ?? 'unknown')));
+    provider.on('server_error', (_ctx, err) => logger.error({ err }, 'oidc server error'));
+    provider.on('backchannel.error', (_ctx, err, client) =>
+      logger.warn({ event: 'logout.backchannel_failed', clientId: client.clientId, reason: err.message, cause: (err as { cause?: Error }).cause?.message }, 'back-channel logout failed'));
+    provider.on('backchannel.success', (_ctx, client) =>
+      logger.info({ event: 'logout.backchannel_sent', clientId: client.clientId }, 'back-channel logout sent'));
+    const interactions = new Interactions({
+      provider, users: store.users, interRequest: state.interRequest,
+      csrf: new CsrfTokens(Buffer.from(cookieKeys[0]!, 'base64url')),
+      lockout: new Lockout(state.loginFailures, config.auth.lockout),
+      maxBodyBytes: config.http.maxBodyBytes, trustProxy: config.http.trustProxy,
+      onSignIn: (outcome, detail) => {
+        metrics.signIn(outcome);
+        logger.info({ event: `signin.${outcome === 'ok' ? 'succeeded' : outcome}`, username: detail.username, source: detail.source }, 'sign-in');
+      },
+    });
+
+    const durable = store;
+    const live = state;
+    status.register({ name: 'store', critical: true, check: () => durable.ping() });
+    status.register({ name: 'state', critical: true, check: async () => { await live.sessions.count(); } });
+    metrics.setLiveSessions(() => live.sessions.count());
+
+    handler = createRouter({
+      routes: [...opsRoutes(status, metrics), ...interactionRoutes(interactions)],
+      fallback: provider.callback(),
+      maxBodyBytes: config.http.maxBodyBytes,
+      observer: observerFor(logger, metrics),
+    });
+    status.markReady();
+    logger.info({ event: 'node.started', url, issuer, version: VERSION }, `Cohort ${VERSION} listening on ${url} (issuer ${issuer})`);
+  } catch (err) {
+    server.close();
+    await state?.close();
+    await store?.close();
+    throw err;
+  }
+
+  const durable = store;
+  const live = state;
+  return {
+    url,
+    issuer,
+    logger,
+    async stop() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      });
+      await live.close();
+      await durable.close();
+      logger.info({ event: 'node.stopped' }, 'stopped');
+    },
+  };
+}

@@ -1,0 +1,134 @@
+// oidc-provider configured for Cohort: accounts from the user store, every model through the state services,
+// our own interaction pages, hashed client secrets, and only the features an identity server should expose.
+import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import type { CohortConfig } from '../../config/types.js';
+import type { ClientStore, UserStore } from '../../store/types.js';
+import type { StateServices } from '../../state/types.js';
+import { createAdapterFactory } from './adapter.js';
+import { createFindAccount, SCOPE_CLAIMS } from './account.js';
+import { clientSecretMatches } from '../../store/client-secret.js';
+import { errorPage, loggedOutPage, logoutPage } from '../../auth/views/pages.js';
+import { PAGE_CSP } from '../../http/headers.js';
+
+export interface ProviderDeps {
+  config: CohortConfig;
+  issuer: string;
+  users: UserStore;
+  clients: ClientStore;
+  state: StateServices;
+  /** Private JWKs (RS256 and ES256), newest first. */
+  signingKeys: Array<Record<string, unknown>>;
+  /** Cookie signing keys, newest first (older ones still verify). */
+  cookieKeys: string[];
+}
+
+function htmlBody(ctx: KoaContextWithOIDC, status: number, html: string): void {
+  ctx.status = status;
+  ctx.type = 'html';
+  ctx.set('Content-Security-Policy', PAGE_CSP);
+  ctx.set('Cache-Control', 'no-store');
+  ctx.body = html;
+}
+
+const PUBLIC_ERROR_TEXT: Record<string, string> = {
+  invalid_client: 'The application is not registered with this server.',
+  invalid_redirect_uri: 'The application sent a return address (redirect_uri) that is not registered for it.',
+  invalid_request: 'The application sent a request this server cannot accept.',
+  access_denied: 'Access was denied.',
+};
+
+export function buildProviderConfiguration(deps: ProviderDeps): Configuration {
+  const { config } = deps;
+  const secure = deps.issuer.startsWith('https:');
+  const ttl = config.oidc.ttl;
+  return {
+    adapter: createAdapterFactory({ state: deps.state, clients: deps.clients }),
+    findAccount: createFindAccount(deps.users),
+    jwks: { keys: deps.signingKeys as never },
+    cookies: {
+      keys: deps.cookieKeys,
+      long: { httpOnly: true, sameSite: 'lax', secure },
+      short: { httpOnly: true, sameSite: 'lax', secure },
+      names: { session: 'cohort_session', interaction: 'cohort_interaction', resume: 'cohort_resume' },
+    },
+    claims: SCOPE_CLAIMS,
+    scopes: ['openid', 'offline_access', 'profile', 'email', 'groups'],
+    // ID tokens carry the claims of the granted scopes (name, email, groups), as Keycloak's do.
+    conformIdTokenClaims: false,
+    clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'],
+    enabledJWA: {
+      // Secrets are stored hashed, so nothing may use a client secret as an HMAC key.
+      clientAuthSigningAlgValues: ['RS256', 'PS256', 'ES256', 'EdDSA'],
+      requestObjectSigningAlgValues: ['RS256', 'PS256', 'ES256', 'EdDSA'],
+      idTokenSigningAlgValues: ['RS256', 'ES256', 'PS256'],
+      userinfoSigningAlgValues: ['RS256', 'ES256', 'PS256'],
+      introspectionSigningAlgValues: ['RS256', 'ES256', 'PS256'],
+      authorizationSigningAlgValues: ['RS256', 'ES256', 'PS256'],
+    },
+    pkce: {
+      // S256 only; required for public clients (RFC 9700). oidc-provider accepts nothing weaker than S256.
+      required: (_ctx, client) => client.clientAuthMethod === 'none',
+    },
+    features: {
+      devInteractions: { enabled: false },
+      introspection: {
+        enabled: true,
+        // Resource servers are confidential clients and may introspect any token; a public client only its own.
+        allowedPolicy: async (ctx, client, token) =>
+          client.clientAuthMethod !== 'none' || token.clientId === ctx.oidc.client?.clientId,
+      },
+      revocation: {
+        enabled: true,
+        // RFC 7009 2.1: a client may revoke only tokens that were issued to it.
+        allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId,
+      },
+      clientCredentials: { enabled: true },
+      backchannelLogout: { enabled: true },
+      rpInitiatedLogout: {
+        enabled: true,
+        logoutSource: async (ctx, form) => {
+          const clientName = ctx.oidc.client?.clientName as string | undefined;
+          htmlBody(ctx, 200, logoutPage({ providerForm: form, ...(clientName ? { clientName } : {}) }));
+        },
+        postLogoutSuccessSource: async (ctx) => htmlBody(ctx, 200, loggedOutPage()),
+      },
+    },
+    // Refresh tokens for every client allowed the grant; rotated on every use, so a stolen one is detected on reuse.
+    issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+    rotateRefreshToken: true,
+    ttl: {
+      AccessToken: ttl.accessTokenSeconds,
+      AuthorizationCode: ttl.authorizationCodeSeconds,
+      IdToken: ttl.idTokenSeconds,
+      RefreshToken: ttl.refreshTokenSeconds,
+      Interaction: ttl.interactionSeconds,
+      Grant: ttl.grantSeconds,
+      Session: config.session.ttlSeconds,
+      ClientCredentials: ttl.clientCredentialsSeconds,
+    },
+    // oidc-provider refuses outbound calls to loopback and private addresses (SSRF). Relying parties on an intranet
+    // need them, and only administrators register callback URLs, so an operator may lift that with one knob.
+    ...(config.oidc.allowPrivateNetworkRequests
+      ? { fetch: (url: string | URL | Request, options?: RequestInit) => {
+        const { dispatcher: _ssrfGuard, ...rest } = (options ?? {}) as RequestInit & { dispatcher?: unknown };
+        return globalThis.fetch(url, rest);
+      } }
+      : {}),
+    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    renderError: async (ctx, out) => {
+      const message = PUBLIC_ERROR_TEXT[out.error] ?? (typeof out.error_description === 'string'
+        ? out.error_description : 'The request could not be completed.');
+      htmlBody(ctx, ctx.status >= 400 ? ctx.status : 400, errorPage({ status: ctx.status >= 400 ? ctx.status : 400, message }));
+    },
+  };
+}
+
+export function createProvider(deps: ProviderDeps): Provider {
+  const provider = new Provider(deps.issuer, buildProviderConfiguration(deps));
+  provider.proxy = deps.config.http.trustProxy;
+  // Client secrets are stored as SHA-256 digests (see client-metadata.ts): compare the digest of what is presented.
+  provider.Client.prototype.compareClientSecret = function compare(this: { clientSecret?: string }, actual: string) {
+    return typeof this.clientSecret === 'string' && clientSecretMatches(this.clientSecret, actual);
+  } as never;
+  return provider;
+}
