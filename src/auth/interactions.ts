@@ -150,6 +150,7 @@ export class Interactions {
       action: `/interaction/${uid}/password`, csrf: this.deps.csrf.issue('password', uid), error,
     }));
     if (next.length < MIN_PASSWORD_LENGTH) return again(`Use at least ${MIN_PASSWORD_LENGTH} characters.`);
+    if (Buffer.byteLength(next) > MAX_PASSWORD_BYTES) return again(`Use at most ${MAX_PASSWORD_BYTES} bytes.`);
     if (next !== form.get('confirm_password')) return again('The two passwords do not match.');
     await this.deps.users.setPassword(String(pending.username), next, { mustChange: false });
     await this.deps.interRequest.delete(`password-change:${uid}`);
