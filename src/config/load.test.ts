@@ -40,7 +40,7 @@ describe('loadConfig: sources and precedence', () => {
     const config = loadConfig({ env: {}, overrides: { dataDir } });
     assert.deepEqual(config, { ...buildDefaults(), dataDir });
     assert.equal(config.http.port, 9000);
-    assert.equal(config.state.backend.tokens, 'local');
+    assert.equal(config.state.backend.tokens, 'auto');
   });
 
   it('reads an explicit JSON file, nested by section', () => {
@@ -134,7 +134,7 @@ describe('loadConfig: errors name the key, the source and the reason', () => {
       'http.trustProxy in COHORT_HTTP_TRUST_PROXY: must be true or false (or 1 or 0), got "yes"',
       'node.index in COHORT_NODE_INDEX: must be an integer between 0 and 65535, got ""',
       'node.role in COHORT_NODE_ROLE: must be one of standalone, engine, console, got "master"',
-      'state.backend.tokens in COHORT_STATE_BACKEND_TOKENS: must be one of local, peer, redis, got "memcached"',
+      'state.backend.tokens in COHORT_STATE_BACKEND_TOKENS: must be one of auto, local, peer, redis, got "memcached"',
     ]);
     assert.match(err.message, /^5 configuration problems:/);
   });

@@ -49,9 +49,14 @@ describe('schema', () => {
       'state.local.maxSessions': 100000, 'state.local.maxInterRequests': 50000, 'state.local.maxTokens': 200000,
       'state.local.maxReplayIds': 100000, 'state.local.maxArtifacts': 10000, 'state.local.maxRegistryEntries': 100000,
       'state.local.maxRevocations': 50000, 'state.local.maxFailureKeys': 100000,
+      'cluster.name': 'cohort', 'cluster.bindHost': '127.0.0.1', 'cluster.port': 7901, 'cluster.advertiseHost': '',
+      'cluster.initialHosts': '', 'cluster.secret': '', 'cluster.heartbeatIntervalMs': 500,
+      'cluster.failureTimeoutMs': 2000, 'cluster.rpcTimeoutMs': 2000, 'cluster.bulkTimeoutMs': 10000,
+      'cluster.majorityOnly': false, 'cluster.failoverPeers': 1, 'cluster.maxFrameBytes': 16777216,
     };
     for (const s of ['sessions', 'interRequest', 'tokens', 'replay', 'artifacts', 'registry', 'revocations', 'loginFailures']) {
-      expected[`state.backend.${s}`] = 'local';
+      expected[`state.backend.${s}`] = 'auto';
+      expected[`state.preferredNodes.${s}`] = '';
     }
     for (const k of SCHEMA) {
       if (k.path === 'node.name') continue;

@@ -117,10 +117,11 @@ export const SECTIONS: Readonly<Record<string, string>> = {
   auth: 'Password hashing, brute-force lockout and the first administrator.',
   session: 'User SSO sessions.',
   oidc: 'Lifetimes of OpenID Connect / OAuth 2 artefacts.',
+  cluster: 'Membership and the authenticated TLS back channel between nodes (roles engine and console).',
   state: 'Runtime state services: which backend holds each one, and the size limits of the local backend.',
 };
 
-const BACKENDS = ['local', 'peer', 'redis'] as const;
+const BACKENDS = ['auto', 'local', 'peer', 'redis'] as const;
 const DAY = 86_400;
 const YEAR = 365 * DAY;
 // Upper bound of the local caps: far above what one process can hold, low enough to catch a misplaced digit.
@@ -129,14 +130,43 @@ const MAX_LOCAL_ENTRIES = 100_000_000;
 type StateConfig = CohortConfig['state'];
 function backend<S extends keyof StateConfig['backend'] & string>(service: S, holds: string) {
   return oneOf({
-    path: `state.backend.${service}` as `state.backend.${S}` & ConfigPath, values: BACKENDS, default: 'local',
-    doc: `Backend holding ${holds}. local = in-memory on this node (the standalone default).`,
+    path: `state.backend.${service}` as `state.backend.${S}` & ConfigPath, values: BACKENDS, default: 'auto',
+    doc: `Backend holding ${holds}. auto = local when standalone, peer in a cluster; local = in-memory on this node.`,
   });
 }
 function localCap<N extends keyof StateConfig['local'] & string>(name: N, holds: string, dflt: number) {
   return int({
     path: `state.local.${name}` as `state.local.${N}` & ConfigPath, default: dflt, min: 1, max: MAX_LOCAL_ENTRIES,
     doc: `Most ${holds} the local backend holds before it evicts entries.`,
+  });
+}
+
+
+/** Comma-separated host:port list (IPv6 as [addr]:port); empty allowed. */
+function checkHostList(value: string): string | undefined {
+  if (value.trim() === '') return undefined;
+  for (const item of value.split(',')) {
+    const m = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+):(\d{1,5})$/.exec(item.trim());
+    if (!m || Number(m[2]) < 1 || Number(m[2]) > 65_535) return `'${item.trim()}' is not host:port`;
+  }
+  return undefined;
+}
+
+/** Comma-separated node indexes (0-65535); empty = every node. */
+function checkIndexList(value: string): string | undefined {
+  if (value.trim() === '') return undefined;
+  for (const item of value.split(',')) {
+    const n = Number(item.trim());
+    if (!/^\d+$/.test(item.trim()) || n > 65_535) return `'${item.trim()}' is not a node index (0-65535)`;
+  }
+  return undefined;
+}
+
+function preferred<S extends keyof StateConfig['preferredNodes'] & string>(service: S) {
+  return str({
+    path: `state.preferredNodes.${service}` as `state.preferredNodes.${S}` & ConfigPath, default: '', maxLength: 4096,
+    check: checkIndexList, rule: 'comma-separated node indexes',
+    doc: `Nodes that share ${service} state (peer backend): empty = every node; a list = state servers or a subcluster.`,
   });
 }
 
@@ -262,6 +292,68 @@ export const SCHEMA = defineSchema([
     doc: 'Lifetime of client_credentials access tokens, in seconds (10 min); machines ask again cheaply.',
   }),
 
+  str({
+    path: 'cluster.name', default: 'cohort', minLength: 1, maxLength: 64,
+    check: (v) => (/^[A-Za-z0-9._-]+$/.test(v) ? undefined : 'may contain only letters, digits, . _ -'),
+    rule: 'letters, digits, . _ -',
+    doc: 'Name of the cluster; part of the back-channel key, so two clusters sharing a secret still cannot mix.',
+  }),
+  str({
+    path: 'cluster.bindHost', default: '127.0.0.1', minLength: 1, maxLength: 255,
+    doc: 'Address the back channel listens on; loopback by default, set a private interface for a real cluster.',
+  }),
+  int({
+    path: 'cluster.port', default: 7901, min: 0, max: 65_535,
+    doc: 'Back-channel TCP port (TLS); 0 picks a free port (tests).',
+  }),
+  str({
+    path: 'cluster.advertiseHost', default: '', maxLength: 255,
+    doc: 'Address other nodes dial to reach this one; empty = cluster.bindHost.',
+  }),
+  str({
+    path: 'cluster.initialHosts', default: '', maxLength: 8192, check: checkHostList, rule: 'comma-separated host:port',
+    doc: 'Back-channel addresses of the configured members (this node may be listed); quorum counts these plus self.',
+  }),
+  str({
+    path: 'cluster.secret', default: '', maxLength: 1024, secret: true,
+    doc: 'Cluster secret (base64url, 32+ bytes) that keys the TLS-PSK back channel; empty = read <dataDir>/cluster-secret.',
+  }),
+  int({
+    path: 'cluster.heartbeatIntervalMs', default: 500, min: 50, max: 10_000,
+    doc: 'How often a node tells every member it is alive, in ms; lower detects failure sooner at more traffic.',
+  }),
+  int({
+    path: 'cluster.failureTimeoutMs', default: 2_000, min: 200, max: 60_000,
+    doc: 'A member not heard from for this long is dead, in ms; the default keeps detection under 3 s.',
+  }),
+  int({
+    path: 'cluster.rpcTimeoutMs', default: 2_000, min: 50, max: 60_000,
+    doc: 'Deadline of every back-channel call, in ms; bounds how long a request waits on a slow peer.',
+  }),
+  int({
+    path: 'cluster.bulkTimeoutMs', default: 10_000, min: 100, max: 600_000,
+    doc: 'Longest a starting or rejoining node spends copying state from peers before it reports lbstatus OK, in ms.',
+  }),
+  bool({
+    path: 'cluster.majorityOnly', default: false,
+    doc: 'Synchronous cluster-wide reads wait for a majority of members instead of all: faster, still consistent.',
+  }),
+  int({
+    path: 'cluster.failoverPeers', default: 1, min: 0, max: 16,
+    doc: 'How many peers hold a copy of each record besides its owner; 1 survives any single node failure.',
+  }),
+  int({
+    path: 'cluster.maxFrameBytes', default: 16_777_216, min: 4_096, max: 268_435_456,
+    doc: 'Largest back-channel message, in bytes; bounds memory per connection (bulk copies are chunked below it).',
+  }),
+  preferred('sessions'),
+  preferred('interRequest'),
+  preferred('tokens'),
+  preferred('replay'),
+  preferred('artifacts'),
+  preferred('registry'),
+  preferred('revocations'),
+  preferred('loginFailures'),
   backend('sessions', 'user SSO sessions'),
   backend('interRequest', 'login-transaction state between requests'),
   backend('tokens', 'OIDC codes, tokens, grants and interactions'),
@@ -294,6 +386,13 @@ export interface Constraint {
 }
 
 export const CONSTRAINTS: readonly Constraint[] = [
+  ...(['sessions', 'interRequest', 'tokens', 'replay', 'artifacts', 'registry', 'revocations', 'loginFailures'] as const)
+    .map((service): Constraint => ({
+      // The peer backend replicates over the back channel, which only a cluster role starts.
+      path: `state.backend.${service}`,
+      check: (c) => (c.node.role === 'standalone' && c.state.backend[service] === 'peer'
+        ? "is 'peer', which needs node.role engine or console" : undefined),
+    })),
   {
     // Node refuses a hash whose memory exceeds maxmem, so a mismatch would surface only at the first sign-in.
     path: 'auth.scrypt.maxMemoryMb',

@@ -2,7 +2,7 @@
 // variable) and must cover exactly these fields; docs/configuration.md is generated from the schema.
 
 export type NodeRole = 'standalone' | 'engine' | 'console';
-export type StateBackend = 'local' | 'peer' | 'redis';
+export type StateBackend = 'auto' | 'local' | 'peer' | 'redis';
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
 export interface CohortConfig {
@@ -48,7 +48,26 @@ export interface CohortConfig {
       clientCredentialsSeconds: number;
     };
   };
+  cluster: {
+    name: string;
+    bindHost: string;
+    port: number;
+    advertiseHost: string;
+    /** Comma-separated host:port list of the configured members' back channels. */
+    initialHosts: string;
+    secret: string;
+    heartbeatIntervalMs: number;
+    failureTimeoutMs: number;
+    rpcTimeoutMs: number;
+    bulkTimeoutMs: number;
+    majorityOnly: boolean;
+    failoverPeers: number;
+    maxFrameBytes: number;
+  };
   state: {
+    /** Per service: comma-separated node indexes to share with; empty = every node. */
+    preferredNodes: Record<'sessions' | 'interRequest' | 'tokens' | 'replay' | 'artifacts' | 'registry' | 'revocations'
+      | 'loginFailures', string>;
     backend: Record<'sessions' | 'interRequest' | 'tokens' | 'replay' | 'artifacts' | 'registry' | 'revocations'
       | 'loginFailures', StateBackend>;
     local: {
