@@ -70,6 +70,11 @@ describe('OIDC end to end (single node)', () => {
     assert.equal(claims.email, 'alice@example.org');
     assert.deepEqual(claims.groups, ['staff', 'engineering']);
     assert.ok(tokens.refresh_token, 'a refresh token is issued');
+    // IDs the cluster routes carry the owning node's index (0 for a standalone node).
+    assert.match(tokens.access_token, /\.0$/);
+    assert.match(tokens.refresh_token!, /\.0$/);
+    const sessionCookie = browser.cookies().find((c) => c.name === 'cohort_session');
+    assert.match(sessionCookie?.value ?? '', /\.0$/);
 
     // The session cookie was renewed at sign-in: SSO works for the next authorization without a sign-in page.
     const again = await signIn(browser, oidc.buildAuthorizationUrl(config, {

@@ -5,6 +5,7 @@ import type { CohortConfig } from '../../config/types.js';
 import type { ClientStore, UserStore } from '../../store/types.js';
 import type { StateServices } from '../../state/types.js';
 import { createAdapterFactory } from './adapter.js';
+import { routeProviderIds } from './routed-ids.js';
 import { createFindAccount, SCOPE_CLAIMS } from './account.js';
 import { clientSecretMatches } from '../../store/client-secret.js';
 import { errorPage, loggedOutPage, logoutPage } from '../../auth/views/pages.js';
@@ -126,6 +127,7 @@ export function buildProviderConfiguration(deps: ProviderDeps): Configuration {
 export function createProvider(deps: ProviderDeps): Provider {
   const provider = new Provider(deps.issuer, buildProviderConfiguration(deps));
   provider.proxy = deps.config.http.trustProxy;
+  routeProviderIds(provider, deps.config.node.index);
   // Client secrets are stored as SHA-256 digests (see client-metadata.ts): compare the digest of what is presented.
   provider.Client.prototype.compareClientSecret = function compare(this: { clientSecret?: string }, actual: string) {
     return typeof this.clientSecret === 'string' && clientSecretMatches(this.clientSecret, actual);
