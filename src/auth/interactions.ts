@@ -7,7 +7,7 @@ import type { InterRequestStore } from '../state/types.js';
 import type { CsrfTokens } from '../http/csrf.js';
 import type { Lockout } from './lockout.js';
 import { readForm } from '../http/body.js';
-import { badRequest, forbidden } from '../http/errors.js';
+import { badRequest, forbidden, serviceUnavailable } from '../http/errors.js';
 import { sendHtml } from '../http/respond.js';
 import { clientAddress } from '../http/client-address.js';
 import { changePasswordPage, consentPage, loginPage } from './views/pages.js';
@@ -23,6 +23,8 @@ export interface InteractionDeps {
   maxBodyBytes: number;
   trustProxy: boolean;
   onSignIn(outcome: SignInOutcome, detail: { username: string; source: string }): void;
+  /** Why credential changes are refused right now (cluster read-only), or undefined when they are allowed. */
+  writesRefused?: () => string | undefined;
   now?: () => number;
 }
 
@@ -152,6 +154,8 @@ export class Interactions {
     if (next.length < MIN_PASSWORD_LENGTH) return again(`Use at least ${MIN_PASSWORD_LENGTH} characters.`);
     if (Buffer.byteLength(next) > MAX_PASSWORD_BYTES) return again(`Use at most ${MAX_PASSWORD_BYTES} bytes.`);
     if (next !== form.get('confirm_password')) return again('The two passwords do not match.');
+    const refused = this.deps.writesRefused?.();
+    if (refused) throw serviceUnavailable(refused, 'READ_ONLY');
     await this.deps.users.setPassword(String(pending.username), next, { mustChange: false });
     await this.deps.interRequest.delete(`password-change:${uid}`);
     this.deps.onSignIn('ok', { username: String(pending.username), source: clientAddress(req, this.deps.trustProxy) });

@@ -2,6 +2,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setPageHeaders } from './headers.js';
 import { HttpError } from './errors.js';
+import { StateUnavailableError } from '../state/types.js';
 import { errorPage } from '../auth/views/pages.js';
 
 export function sendHtml(res: ServerResponse, status: number, html: string): void {
@@ -40,6 +41,10 @@ function wantsJson(req: IncomingMessage): boolean {
 
 /** Public message and status for any thrown value; internals are never exposed. */
 export function describeError(err: unknown): { status: number; code: string; message: string } {
+  if (err instanceof StateUnavailableError) {
+    // Cluster state is out of reach (owner down, read-only): temporary, and the message says what to do.
+    return { status: 503, code: err.code, message: `${err.message} Try again in a moment.` };
+  }
   if (err instanceof HttpError) {
     return { status: err.status, code: err.code, message: err.expose ? err.message : 'Something went wrong on our side.' };
   }

@@ -22,10 +22,15 @@ export interface ComponentStatus {
 export type ClusterState = 'standalone' | 'quorum' | 'read-only' | 'unavailable';
 
 export interface ClusterMember {
-  name: string;
+  name?: string;
   index: number;
+  /** Back-channel host:port (standalone: none). */
+  address?: string;
   role: NodeRole;
-  state: 'alive' | 'suspect' | 'dead';
+  state: 'alive' | 'suspect' | 'dead' | 'left';
+  /** ISO time this node last heard from the member. */
+  lastHeard?: string;
+  version?: string;
   /** True for the node answering. */
   self: boolean;
 }
@@ -34,6 +39,9 @@ export interface ClusterStatus {
   /** Quorum lost: cluster-wide writes are refused, sign-ins with existing credentials still work. */
   readOnly: boolean;
   state: ClusterState;
+  /** Configured members (initialHosts plus this node) and how many of them this node can talk to. */
+  configuredMembers?: number;
+  reachableMembers?: number;
   members: ClusterMember[];
 }
 
@@ -127,6 +135,12 @@ export class StatusRegistry {
     this.ready = true;
   }
 
+  /** Why the node is not ready yet (e.g. 'catching up with the cluster'), shown by lbstatus. */
+  private startingReason = 'starting';
+  setStarting(reason: string): void {
+    this.startingReason = reason;
+  }
+
   get isReady(): boolean {
     return this.ready;
   }
@@ -148,7 +162,7 @@ export class StatusRegistry {
 
   /** Out of the pool while starting, when the cluster says this node cannot serve, or a critical check fails. */
   async lbStatus(): Promise<LbStatus> {
-    if (!this.ready) return { ok: false, reason: 'starting' };
+    if (!this.ready) return { ok: false, reason: this.startingReason };
     const critical = [...this.checks.values()].filter((c) => c.critical);
     const [results, cluster] = await Promise.all([Promise.all(critical.map((c) => this.run(c))), this.clusterStatus()]);
     if (cluster.state === 'unavailable') return { ok: false, reason: 'cluster unavailable' };

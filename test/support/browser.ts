@@ -86,12 +86,14 @@ export class Browser {
    * Follows redirects (GET) until a non-redirect answer or a URL `stopAt` accepts (a relying party's callback,
    * which the test hands to the RP library instead of loading).
    */
-  async follow(start: Response | string, stopAt: (url: string) => boolean = () => false, max = 15): Promise<Response> {
-    let res = typeof start === 'string' ? await this.get(start) : start;
+  async follow(start: Response | string, stopAt: (url: string) => boolean = () => false, max = 15, via?: string): Promise<Response> {
+    // `via`: send every request to this base URL (one node of a cluster), as a balancer would.
+    const rebase = (url: string) => (via ? new URL(new URL(url).pathname + new URL(url).search, via).href : url);
+    let res = typeof start === 'string' ? await this.get(rebase(start)) : start;
     for (let i = 0; i < max; i++) {
       if (res.status < 300 || res.status >= 400 || !res.location) return res;
       if (stopAt(res.location)) return res;
-      res = await this.get(res.location);
+      res = await this.get(rebase(res.location));
     }
     throw new Error(`too many redirects from ${typeof start === 'string' ? start : start.url}`);
   }

@@ -6,7 +6,7 @@
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import { errors } from 'oidc-provider';
 import type { ClientStore } from '../../store/types.js';
-import type { JsonObject, StateServices } from '../../state/types.js';
+import { StateUnavailableError, type JsonObject, type StateServices } from '../../state/types.js';
 import { clientMetadata } from './client-metadata.js';
 
 /** oidc-provider hands TTLs in seconds; a model without one (rare) still must not live forever. */
@@ -136,16 +136,44 @@ class TokenAdapter implements Adapter {
   async revokeByGrantId(grantId: string) { await this.deps.state.tokens.revokeByGrantId(grantId); }
 }
 
+/**
+ * A state service that cannot answer (owner unreachable, cluster read-only) becomes OAuth's temporarily_unavailable
+ * with HTTP 503 and a message a client may show, instead of oidc-provider's generic server_error.
+ */
+function translatingUnavailable(adapter: Adapter): Adapter {
+  const wrap = <A extends unknown[], R>(fn: (...args: A) => Promise<R>) => async (...args: A): Promise<R> => {
+    try {
+      return await fn(...args);
+    } catch (err) {
+      if (!(err instanceof StateUnavailableError)) throw err;
+      const unavailable = new errors.TemporarilyUnavailable(err.message);
+      Object.assign(unavailable, { status: 503, statusCode: 503, expose: true });
+      throw unavailable;
+    }
+  };
+  return {
+    upsert: wrap(adapter.upsert.bind(adapter)),
+    find: wrap(adapter.find.bind(adapter)),
+    findByUid: wrap(adapter.findByUid.bind(adapter)),
+    findByUserCode: wrap(adapter.findByUserCode.bind(adapter)),
+    consume: wrap(adapter.consume.bind(adapter)),
+    destroy: wrap(adapter.destroy.bind(adapter)),
+    revokeByGrantId: wrap(adapter.revokeByGrantId.bind(adapter)),
+  };
+}
+
+function adapterFor(model: string, deps: AdapterDeps, now: () => number): Adapter {
+  switch (model) {
+    case 'Session': return new SessionAdapter(deps, now);
+    case 'Interaction': return new InteractionAdapter(deps, now);
+    case 'ReplayDetection': return new ReplayAdapter(deps, now);
+    case 'Client': return new ClientAdapter(deps);
+    default: return new TokenAdapter(model, deps, now);
+  }
+}
+
 /** The `adapter` option of oidc-provider: called once per model name. */
 export function createAdapterFactory(deps: AdapterDeps): (model: string) => Adapter {
   const now = deps.now ?? Date.now;
-  return (model: string) => {
-    switch (model) {
-      case 'Session': return new SessionAdapter(deps, now);
-      case 'Interaction': return new InteractionAdapter(deps, now);
-      case 'ReplayDetection': return new ReplayAdapter(deps, now);
-      case 'Client': return new ClientAdapter(deps);
-      default: return new TokenAdapter(model, deps, now);
-    }
-  };
+  return (model: string) => translatingUnavailable(adapterFor(model, deps, now));
 }
