@@ -7,8 +7,10 @@ import { issuerOf } from './config/load.js';
 import { openDurableStore } from './store/index.js';
 import { ensureFirstAdmin, ensureKeys } from './store/bootstrap.js';
 import type { DurableStore } from './store/types.js';
-import { createLocalStateServices } from './state/local/index.js';
+import { createNodeState } from './state/index.js';
 import type { StateServices } from './state/types.js';
+import { ClusterNode } from './cluster/node.js';
+import { clusterConfigFrom, statusBodyOf } from './cluster/from-config.js';
 import { createProvider } from './protocols/oidc/provider.js';
 import { Interactions } from './auth/interactions.js';
 import { Lockout } from './auth/lockout.js';
@@ -58,14 +60,26 @@ function observerFor(logger: Logger, metrics: Metrics): RequestObserver {
   };
 }
 
+/** Membership changes are operational events: one structured log line each. */
+function observeCluster(cluster: ClusterNode, logger: Logger): void {
+  cluster.on('member.joined', (m) => logger.info({ event: 'member.joined', member: m.index, address: m.address, version: m.version }, 'member joined'));
+  cluster.on('member.left', (m) => logger.info({ event: 'member.left', member: m.index }, 'member left'));
+  cluster.on('member.failed', (m) => logger.warn({ event: 'member.failed', member: m.index, address: m.address }, 'member failed'));
+  cluster.on('status.changed', (c) => logger.warn({ event: 'cluster.status_changed', from: c.previous, to: c.current }, `cluster is now ${c.current}`));
+  cluster.on('connection.rejected', (r) => logger.warn({ event: 'cluster.connection_rejected', remote: r.remoteAddress, reason: r.reason }, 'back-channel connection rejected'));
+  cluster.on('error', (e) => logger.error({ event: 'cluster.error', code: e.code, reason: e.message }, 'cluster error'));
+}
+
 export async function startNode(options: StartOptions): Promise<RunningNode> {
   const { config } = options;
   const env = options.env ?? process.env;
   const logger = options.logger ?? createLogger({ level: config.log.level, name: config.node.name, index: config.node.index });
   const metrics = new Metrics();
+  const cluster = config.node.role === 'standalone' ? undefined : new ClusterNode(clusterConfigFrom(config));
   const status = new StatusRegistry({
     node: { name: config.node.name, index: config.node.index, role: config.node.role },
     version: VERSION,
+    ...(cluster ? { cluster: () => statusBodyOf(cluster.status()) } : {}),
   });
 
   // Bind first so that port 0 works and the issuer can name the real port; until wiring finishes every request is
@@ -91,7 +105,12 @@ export async function startNode(options: StartOptions): Promise<RunningNode> {
       logger.info({ username: admin.username }, 'first administrator created from COHORT_ADMIN_PASSWORD');
     }
 
-    state = createLocalStateServices(config.state.local);
+    if (cluster) {
+      observeCluster(cluster, logger);
+      await cluster.start();
+    }
+    const nodeState = createNodeState(config, cluster, logger);
+    state = nodeState.services;
     const signingKeys = (await store.keys.list('sig')).filter((k) => !k.retired)
       .sort((a, b) => b.createdAt - a.createdAt).map((k) => JSON.parse(k.material) as Record<string, unknown>);
     const cookieKeys = (await store.keys.list('cookie')).filter((k) => !k.retired)
@@ -109,6 +128,9 @@ export async function startNode(options: StartOptions): Promise<RunningNode> {
       csrf: new CsrfTokens(Buffer.from(cookieKeys[0]!, 'base64url')),
       lockout: new Lockout(state.loginFailures, config.auth.lockout),
       maxBodyBytes: config.http.maxBodyBytes, trustProxy: config.http.trustProxy,
+      writesRefused: () => (cluster?.status().readOnly
+        ? 'The cluster is read-only because too few of its nodes can be reached, so passwords cannot be changed now.'
+        : undefined),
       onSignIn: (outcome, detail) => {
         metrics.signIn(outcome);
         logger.info({ event: `signin.${outcome === 'ok' ? 'succeeded' : outcome}`, username: detail.username, source: detail.source }, 'sign-in');
@@ -116,10 +138,9 @@ export async function startNode(options: StartOptions): Promise<RunningNode> {
     });
 
     const durable = store;
-    const live = state;
     status.register({ name: 'store', critical: true, check: () => durable.ping() });
-    status.register({ name: 'state', critical: true, check: async () => { await live.sessions.count(); } });
-    metrics.setLiveSessions(() => live.sessions.count());
+    status.register({ name: 'state', critical: false, check: async () => nodeState.checkSynced() });
+    metrics.setLiveSessions(() => nodeState.liveSessions());
 
     handler = createRouter({
       routes: [...opsRoutes(status, metrics), ...interactionRoutes(interactions)],
@@ -127,11 +148,17 @@ export async function startNode(options: StartOptions): Promise<RunningNode> {
       maxBodyBytes: config.http.maxBodyBytes,
       observer: observerFor(logger, metrics),
     });
-    status.markReady();
+    // Serve at once (sessions held elsewhere are read through their owners), but stay out of the balancer's pool
+    // until this node holds what it must hold, so a restarted node never answers from an empty copy.
+    status.setStarting('catching up with the cluster');
     logger.info({ event: 'node.started', url, issuer, version: VERSION }, `Cohort ${VERSION} listening on ${url} (issuer ${issuer})`);
+    const caughtUp = await nodeState.catchUp();
+    logger.info({ event: 'state.caught_up', ...caughtUp }, 'state copied from peers');
+    status.markReady();
   } catch (err) {
     server.close();
     await state?.close();
+    await cluster?.stop();
     await store?.close();
     throw err;
   }
@@ -148,6 +175,7 @@ export async function startNode(options: StartOptions): Promise<RunningNode> {
         server.closeIdleConnections();
       });
       await live.close();
+      await cluster?.stop();
       await durable.close();
       logger.info({ event: 'node.stopped' }, 'stopped');
     },

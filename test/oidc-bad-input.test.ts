@@ -158,6 +158,24 @@ describe('bad input (single node)', () => {
     assert.equal(json.status, 400);
   });
 
+  it('asks a user disabled after signing in to sign in again, and refuses the password', async () => {
+    const config = await discover(node.issuer, client.client_id, client.client_secret);
+    const verifier = oidc.randomPKCECodeVerifier();
+    const url = oidc.buildAuthorizationUrl(config, {
+      redirect_uri: REDIRECT, scope: 'openid', code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256',
+    }).href;
+    const browser = new Browser();
+    await signIn(browser, url, REDIRECT, { username: 'dave', password: PASSWORD });
+    assert.equal((await runCli(['users', 'disable', 'dave'], { env: { COHORT_DATA_DIR: dir.path } })).code, 0);
+    const page = await browser.follow(url, (u) => u.startsWith(REDIRECT));
+    assert.equal(page.status, 200);
+    assert.ok(page.body.includes('name="password"'), 'the sign-in page is shown again');
+    const refused = await browser.post(new URL(formAction(page.body, '/login'), page.url).href, {
+      csrf: hiddenField(page.body, 'csrf'), username: 'dave', password: PASSWORD,
+    });
+    assert.equal(refused.status, 401);
+  });
+
   it('is still up and healthy afterwards', async () => {
     assert.equal((await fetch(`${node.url}/status/v2/lbstatus`)).status, 200);
     assert.equal(node.child.exitCode, null);

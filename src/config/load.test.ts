@@ -109,6 +109,17 @@ describe('loadConfig: errors name the key, the source and the reason', () => {
     assert.deepEqual(err.problems, [{ path: 'http.port', source: file, reason: 'must be an integer between 0 and 65535, got "abc"' }]);
   });
 
+  it('an https issuer without a trusted proxy, and the peer backend on a standalone node', () => {
+    const err = configError(() => loadConfig({ env: {
+      COHORT_HTTP_ISSUER: 'https://sso.example.org', COHORT_STATE_BACKEND_SESSIONS: 'peer',
+    } }));
+    assert.deepEqual(err.problems.map((p) => p.path).sort(), ['http.trustProxy', 'state.backend.sessions']);
+    assert.match(err.message, /http\.trustProxy .*must be true when http\.issuer is https:/);
+    assert.match(err.message, /state\.backend\.sessions .*needs node\.role engine or console/);
+    const ok = loadConfig({ env: { COHORT_HTTP_ISSUER: 'https://sso.example.org', COHORT_HTTP_TRUST_PROXY: 'true' } });
+    assert.equal(ok.http.trustProxy, true);
+  });
+
   it('out-of-range, fractional and non-power-of-two integers', () => {
     const file = writeJson(freshDir(), 'c.json', {
       http: { port: 70000, maxBodyBytes: 2048.5 }, auth: { scrypt: { cost: 3000 } },

@@ -205,7 +205,7 @@ export const SCHEMA = defineSchema([
   }),
   bool({
     path: 'http.trustProxy', default: false,
-    doc: 'Honour X-Forwarded-Proto/For from a TLS-terminating proxy; off because clients could forge them.',
+    doc: 'Honour X-Forwarded-Proto/Host/For from a TLS-terminating proxy (required for an https issuer); off because clients could forge them.',
   }),
   int({
     path: 'http.maxBodyBytes', default: 65_536, min: 1_024, max: 16_777_216,
@@ -386,6 +386,13 @@ export interface Constraint {
 }
 
 export const CONSTRAINTS: readonly Constraint[] = [
+  {
+    // Nodes speak plain HTTP; an https issuer means a proxy terminates TLS, and Secure cookies can only be set when
+    // the node trusts that proxy's X-Forwarded-Proto.
+    path: 'http.trustProxy',
+    check: (c) => (c.http.issuer.startsWith('https:') && !c.http.trustProxy
+      ? 'must be true when http.issuer is https: (a TLS-terminating proxy sits in front of this node)' : undefined),
+  },
   ...(['sessions', 'interRequest', 'tokens', 'replay', 'artifacts', 'registry', 'revocations', 'loginFailures'] as const)
     .map((service): Constraint => ({
       // The peer backend replicates over the back channel, which only a cluster role starts.

@@ -28,6 +28,18 @@ export interface RouterOptions {
   observer: RequestObserver;
 }
 
+/** Metric labels for oidc-provider's endpoints, so /token and /auth can be told apart. */
+const PROTOCOL_ROUTES: Array<[RegExp, string]> = [
+  [/^\/auth(\/|$)/, 'oidc.authorization'], [/^\/token\/introspection$/, 'oidc.introspection'],
+  [/^\/token\/revocation$/, 'oidc.revocation'], [/^\/token$/, 'oidc.token'], [/^\/me$/, 'oidc.userinfo'],
+  [/^\/jwks$/, 'oidc.jwks'], [/^\/session\/end/, 'oidc.end_session'], [/^\/\.well-known\//, 'oidc.discovery'],
+  [/^\/request$/, 'oidc.par'],
+];
+
+function protocolRoute(pathname: string): string {
+  return PROTOCOL_ROUTES.find(([re]) => re.test(pathname))?.[1] ?? 'oidc.other';
+}
+
 const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 
 export function createRouter(options: RouterOptions) {
@@ -73,6 +85,7 @@ export function createRouter(options: RouterOptions) {
       route.handle(req, res, match.slice(1)).catch(fail);
       return;
     }
+    routeName = protocolRoute(pathname);
     try {
       Promise.resolve(options.fallback(req, res)).catch(fail);
     } catch (err) {

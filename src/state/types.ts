@@ -41,6 +41,7 @@ export interface SessionStore {
   listByUser(userId: string): Promise<SessionRecord[]>;
   /** Live sessions for the logged-on list, stable order (oldest first), paged. */
   list(options?: SessionListOptions): Promise<{ total: number; items: SessionRecord[] }>;
+  /** Live sessions in the whole store: with a shared backend (peer, redis) across every node, each counted once. */
   count(): Promise<number>;
 }
 

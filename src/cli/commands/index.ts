@@ -4,10 +4,12 @@ import { startCommand } from './start.js';
 import { configCommand } from './config.js';
 import { usersCommand } from './users.js';
 import { clientsCommand } from './clients.js';
+import { clusterCommand } from './cluster.js';
 
 export const commands: Command[] = [
   startCommand,
   configCommand,
   usersCommand,
   clientsCommand,
+  clusterCommand,
 ];

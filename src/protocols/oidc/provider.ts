@@ -1,6 +1,6 @@
 // oidc-provider configured for Cohort: accounts from the user store, every model through the state services,
 // our own interaction pages, hashed client secrets, and only the features an identity server should expose.
-import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import Provider, { interactionPolicy, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { CohortConfig } from '../../config/types.js';
 import type { ClientStore, UserStore } from '../../store/types.js';
 import type { StateServices } from '../../state/types.js';
@@ -38,6 +38,18 @@ const PUBLIC_ERROR_TEXT: Record<string, string> = {
   access_denied: 'Access was denied.',
 };
 
+/**
+ * oidc-provider's default prompts, plus one login check: a session whose account has since been disabled or removed
+ * must sign in again (the account lookup fails), instead of reaching the consent checks without an account.
+ */
+function interactionPolicyFor(): ReturnType<typeof interactionPolicy.base> {
+  const policy = interactionPolicy.base();
+  policy.get('login')!.checks.add(new interactionPolicy.Check('account_unavailable',
+    'the signed-in account is disabled or removed', 'login_required',
+    (ctx) => Boolean(ctx.oidc.session?.accountId && !ctx.oidc.account)));
+  return policy;
+}
+
 export function buildProviderConfiguration(deps: ProviderDeps): Configuration {
   const { config } = deps;
   const secure = deps.issuer.startsWith('https:');
@@ -56,7 +68,10 @@ export function buildProviderConfiguration(deps: ProviderDeps): Configuration {
     scopes: ['openid', 'offline_access', 'profile', 'email', 'groups'],
     // ID tokens carry the claims of the granted scopes (name, email, groups), as Keycloak's do.
     conformIdTokenClaims: false,
-    clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'],
+    // What registered clients can actually use: secrets are stored hashed and clients register no JWKS.
+    clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'none'],
+    // Authorization code only (with PKCE): the implicit and hybrid flows are not offered (RFC 9700).
+    responseTypes: ['code'],
     enabledJWA: {
       // Secrets are stored hashed, so nothing may use a client secret as an HMAC key.
       clientAuthSigningAlgValues: ['RS256', 'PS256', 'ES256', 'EdDSA'],
@@ -115,7 +130,7 @@ export function buildProviderConfiguration(deps: ProviderDeps): Configuration {
         return globalThis.fetch(url, rest);
       } }
       : {}),
-    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}`, policy: interactionPolicyFor() },
     renderError: async (ctx, out) => {
       const message = PUBLIC_ERROR_TEXT[out.error] ?? (typeof out.error_description === 'string'
         ? out.error_description : 'The request could not be completed.');

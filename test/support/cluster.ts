@@ -1,0 +1,130 @@
+// A real multi-node Cohort cluster for tests: N `cohort start` processes (role engine) on loopback sharing one data
+// directory (users, clients, keys, cluster secret), each with its own back-channel port. The issuer is a URL on a
+// reserved port where a load balancer would stand; tests choose the node of every request themselves, which is what
+// a balancer does (cookies are per host, so all nodes on 127.0.0.1 share them like one balanced host name).
+import { createServer } from 'node:net';
+import * as oidc from 'openid-client';
+import { runCli, startCohort, tempDir, type CohortProcess } from './processes.js';
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+/** A base port P such that P..P+count-1 are all free (for commands that take a base port). */
+export async function freePortRange(count: number, attempts = 50): Promise<number> {
+  for (let i = 0; i < attempts; i++) {
+    const base = 20_000 + Math.floor(Math.random() * 40_000);
+    const checks = await Promise.all(Array.from({ length: count }, (_, k) => portIsFree(base + k)));
+    if (checks.every(Boolean)) return base;
+  }
+  throw new Error(`no ${count} consecutive free ports found`);
+}
+
+export interface ClusterOptions {
+  size: number;
+  /** Extra environment per node index (1-based), e.g. preferredNodes for subclusters. */
+  envFor?: (index: number) => NodeJS.ProcessEnv;
+  env?: NodeJS.ProcessEnv;
+}
+
+export class TestCluster {
+  readonly nodes = new Map<number, CohortProcess>();
+  private constructor(
+    readonly issuer: string,
+    readonly dataDir: string,
+    readonly backChannelPorts: number[],
+    private readonly options: ClusterOptions,
+    private readonly removeDir: () => void,
+  ) {}
+
+  static async create(options: ClusterOptions): Promise<TestCluster> {
+    const dir = tempDir('cohort-cluster-');
+    const init = await runCli(['cluster', 'init', '--data-dir', dir.path]);
+    if (init.code !== 0) throw new Error(`cluster init failed: ${init.stderr}`);
+    const ports = await Promise.all(Array.from({ length: options.size }, () => freePort()));
+    const issuer = `http://127.0.0.1:${await freePort()}`;
+    return new TestCluster(issuer, dir.path, ports, options, dir.remove);
+  }
+
+  env(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+    return { COHORT_DATA_DIR: this.dataDir, ...extra };
+  }
+
+  /** Starts node `index` (1-based) and waits until it logs that it is serving. */
+  async start(index: number): Promise<CohortProcess> {
+    const node = await startCohort({
+      dataDir: this.dataDir,
+      timeoutMs: 30_000,
+      env: {
+        COHORT_ADMIN_PASSWORD: 'admin-password-for-tests',
+        COHORT_NODE_ROLE: 'engine', COHORT_NODE_INDEX: String(index), COHORT_NODE_NAME: `node-${index}`,
+        COHORT_HTTP_ISSUER: this.issuer,
+        COHORT_CLUSTER_PORT: String(this.backChannelPorts[index - 1]),
+        COHORT_CLUSTER_INITIAL_HOSTS: this.backChannelPorts.map((p) => `127.0.0.1:${p}`).join(','),
+        ...this.options.env, ...this.options.envFor?.(index),
+      },
+    });
+    this.nodes.set(index, node);
+    return node;
+  }
+
+  async startAll(): Promise<void> {
+    await Promise.all(Array.from({ length: this.options.size }, (_, i) => this.start(i + 1)));
+  }
+
+  url(index: number): string {
+    const node = this.nodes.get(index);
+    if (!node) throw new Error(`node ${index} is not running`);
+    return node.url;
+  }
+
+  /** A crash: SIGKILL, no goodbye to the cluster. */
+  async kill(index: number): Promise<void> {
+    await this.nodes.get(index)?.stop('SIGKILL');
+    this.nodes.delete(index);
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([...this.nodes.values()].map((n) => n.stop('SIGKILL')));
+    this.nodes.clear();
+    this.removeDir();
+  }
+
+  async status(index: number): Promise<{ ClusterStatus: { state: string; readOnly: boolean; members: Array<{ index: number; state: string }> } } & Record<string, unknown>> {
+    return await (await fetch(`${this.url(index)}/status/v2`)).json() as never;
+  }
+
+  async lbStatus(index: number): Promise<number> {
+    return (await fetch(`${this.url(index)}/status/v2/lbstatus`)).status;
+  }
+
+  /**
+   * An openid-client configuration whose endpoints are on node `index` (as if the balancer sent the RP there), with
+   * the cluster's issuer, so tokens and ID tokens validate exactly as behind a real balancer.
+   */
+  async rp(index: number, clientId: string, clientSecret?: string): Promise<oidc.Configuration> {
+    const base = this.url(index);
+    const metadata = await (await fetch(`${base}/.well-known/openid-configuration`)).json() as Record<string, unknown>;
+    for (const [key, value] of Object.entries(metadata)) {
+      if (typeof value === 'string' && key !== 'issuer' && value.startsWith(this.issuer)) metadata[key] = base + value.slice(this.issuer.length);
+    }
+    const config = new oidc.Configuration(metadata as oidc.ServerMetadata, clientId, clientSecret, clientSecret ? undefined : oidc.None());
+    oidc.allowInsecureRequests(config);
+    return config;
+  }
+}
