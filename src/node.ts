@@ -79,8 +79,10 @@ export async function startNode(options: StartOptions): Promise<RunningNode> {
   const status = new StatusRegistry({
     node: { name: config.node.name, index: config.node.index, role: config.node.role },
     version: VERSION,
-    ...(cluster ? { cluster: () => statusBodyOf(cluster.status()) } : {}),
+    ...(cluster ? { cluster: () => statusBodyOf(cluster.status()), stateHeld: async () => (await heldState?.()) ?? {} } : {}),
   });
+  // Bound once the state services exist (they need the started cluster).
+  let heldState: (() => Promise<Record<string, unknown>>) | undefined;
 
   // Bind first so that port 0 works and the issuer can name the real port; until wiring finishes every request is
   // answered 503 and lbstatus says so, which is what a load balancer must see while a node starts.
@@ -111,6 +113,7 @@ export async function startNode(options: StartOptions): Promise<RunningNode> {
     }
     const nodeState = createNodeState(config, cluster, logger);
     state = nodeState.services;
+    heldState = nodeState.held;
     const signingKeys = (await store.keys.list('sig')).filter((k) => !k.retired)
       .sort((a, b) => b.createdAt - a.createdAt).map((k) => JSON.parse(k.material) as Record<string, unknown>);
     const cookieKeys = (await store.keys.list('cookie')).filter((k) => !k.retired)

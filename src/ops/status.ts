@@ -62,6 +62,8 @@ export interface StatusBody {
   startedAt: string;
   components: Record<string, ComponentStatus>;
   ClusterStatus: ClusterStatus;
+  /** Records this node holds per state service, as acting owner and as copy (peer backend only). */
+  State?: Record<string, unknown>;
 }
 
 /** The answer of GET /status/v2/lbstatus. `reason` names components, never their error details. */
@@ -79,6 +81,8 @@ export interface StatusRegistryOptions {
   timeoutMs?: number;
   /** Clock in ms since the epoch; injected by tests. */
   now?: () => number;
+  /** What this node holds of the shared runtime state (records per service); published as `State`. */
+  stateHeld?: () => Promise<Record<string, unknown>>;
 }
 
 export const DEFAULT_CHECK_TIMEOUT_MS = 2_000;
@@ -107,6 +111,7 @@ export class StatusRegistry {
   private readonly timeoutMs: number;
   private readonly now: () => number;
   private readonly startedAt: number;
+  private readonly stateHeld: (() => Promise<Record<string, unknown>>) | undefined;
   private ready = false;
 
   constructor(options: StatusRegistryOptions) {
@@ -116,6 +121,7 @@ export class StatusRegistry {
     this.timeoutMs = options.timeoutMs ?? DEFAULT_CHECK_TIMEOUT_MS;
     this.now = options.now ?? Date.now;
     this.startedAt = this.now();
+    this.stateHeld = options.stateHeld;
   }
 
   /** Adds a component's check; returns a function that removes it (for components that stop). */
@@ -147,7 +153,9 @@ export class StatusRegistry {
 
   async snapshot(): Promise<StatusBody> {
     const checks = [...this.checks.values()];
-    const [results, cluster] = await Promise.all([Promise.all(checks.map((c) => this.run(c))), this.clusterStatus()]);
+    const [results, cluster, held] = await Promise.all([
+      Promise.all(checks.map((c) => this.run(c))), this.clusterStatus(), this.heldState(),
+    ]);
     const components: Record<string, ComponentStatus> = {};
     checks.forEach((c, i) => { components[c.name] = results[i]!; });
     return {
@@ -157,6 +165,7 @@ export class StatusRegistry {
       startedAt: new Date(this.startedAt).toISOString(),
       components,
       ClusterStatus: cluster,
+      ...(held !== undefined ? { State: held } : {}),
     };
   }
 
@@ -187,6 +196,16 @@ export class StatusRegistry {
       return { status: 'OK', critical: check.critical };
     } catch (err) {
       return { status: 'FAILED', critical: check.critical, detail: safeDetail(err) };
+    }
+  }
+
+  private async heldState(): Promise<Record<string, unknown> | undefined> {
+    if (!this.stateHeld) return undefined;
+    try {
+      const held = await this.withDeadline(this.stateHeld());
+      return held === TIMED_OUT ? undefined : held;
+    } catch {
+      return undefined;
     }
   }
 

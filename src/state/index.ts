@@ -17,6 +17,8 @@ export interface NodeState {
   liveSessions(): Promise<number>;
   /** Throws while this node's copy of cluster state is incomplete (status detail, not a reason to leave the pool). */
   checkSynced(): void;
+  /** Records held per service (peer backend), for /status/v2; undefined when every service is local. */
+  held?: () => Promise<Record<string, unknown>>;
 }
 
 export class StateConfigError extends Error {
@@ -72,6 +74,7 @@ export function createNodeState(config: CohortConfig, cluster: ClusterRpc | unde
     services,
     catchUp: () => peer.catchUp(),
     liveSessions: () => (backends.get('sessions') === 'peer' ? peer.sessions.countOwned() : local.sessions.count()),
+    held: async () => peer.stats(),
     checkSynced: () => {
       if (!peer.ready) throw new Error('still copying state from the cluster (retrying in the background)');
     },
