@@ -149,6 +149,7 @@ export async function startNode(options: StartOptions): Promise<RunningNode> {
       routes: [...opsRoutes(status, metrics), ...interactionRoutes(interactions)],
       fallback: provider.callback(),
       maxBodyBytes: config.http.maxBodyBytes,
+      trustProxy: config.http.trustProxy,
       observer: observerFor(logger, metrics),
     });
     // Serve at once (sessions held elsewhere are read through their owners), but stay out of the balancer's pool

@@ -53,6 +53,8 @@ describe('schema', () => {
       'cluster.initialHosts': '', 'cluster.secret': '', 'cluster.heartbeatIntervalMs': 500,
       'cluster.failureTimeoutMs': 2000, 'cluster.rpcTimeoutMs': 2000, 'cluster.bulkTimeoutMs': 10000,
       'cluster.majorityOnly': false, 'cluster.failoverPeers': 1, 'cluster.maxFrameBytes': 16777216,
+      'session.maxPerUser': 0, 'session.limitAction': 'refuse', 'session.allowLogoutAll': false, 'admin.apiToken': '',
+      'state.cookie.rotationSeconds': 3600, 'state.cookie.keysKept': 3, 'state.cookie.staticKey': '',
     };
     for (const s of ['sessions', 'interRequest', 'tokens', 'replay', 'artifacts', 'registry', 'revocations', 'loginFailures']) {
       expected[`state.backend.${s}`] = 'auto';

@@ -115,7 +115,8 @@ export const SECTIONS: Readonly<Record<string, string>> = {
   http: 'The HTTP listener that serves browsers, relying parties and service providers.',
   log: 'Structured JSON logs on stdout.',
   auth: 'Password hashing, brute-force lockout and the first administrator.',
-  session: 'User SSO sessions.',
+  session: 'User SSO sessions and the cluster-wide session policy.',
+  admin: 'The admin API (logged-on list, remote kill).',
   oidc: 'Lifetimes of OpenID Connect / OAuth 2 artefacts.',
   cluster: 'Membership and the authenticated TLS back channel between nodes (roles engine and console).',
   state: 'Runtime state services: which backend holds each one, and the size limits of the local backend.',
@@ -258,6 +259,24 @@ export const SCHEMA = defineSchema([
     path: 'session.ttlSeconds', default: 36_000, min: 60, max: YEAR,
     doc: 'Longest life of an SSO session, in seconds; 10 h like Keycloak\'s SSO session max: one working day.',
   }),
+  int({
+    path: 'session.maxPerUser', default: 0, min: 0, max: 10_000,
+    doc: 'Concurrent SSO sessions one user may hold across the cluster; 0 = unlimited (the usual default).',
+  }),
+  oneOf({
+    path: 'session.limitAction', values: ['refuse', 'delete-oldest'], default: 'refuse',
+    doc: 'At the limit: refuse the new sign-in with a message, or end the oldest session(s) (with back-channel logout).',
+  }),
+  bool({
+    path: 'session.allowLogoutAll', default: false,
+    doc: 'Offer "sign out of all my sessions" on the logout page to a user signed in in more than one browser.',
+  }),
+  str({
+    path: 'admin.apiToken', default: '', maxLength: 512, secret: true,
+    check: (v) => (v === '' || v.length >= 32 ? undefined : 'must be empty or at least 32 characters'),
+    rule: 'empty or 32+ characters',
+    doc: 'Bearer token for the admin API (compared in constant time); empty = admin accounts only (HTTP Basic).',
+  }),
 
   bool({
     path: 'oidc.allowPrivateNetworkRequests', default: false,
@@ -355,7 +374,22 @@ export const SCHEMA = defineSchema([
   preferred('revocations'),
   preferred('loginFailures'),
   backend('sessions', 'user SSO sessions'),
-  backend('interRequest', 'login-transaction state between requests'),
+  oneOf({
+    path: 'state.backend.interRequest', values: ['auto', 'local', 'peer', 'cookie', 'redis'], default: 'auto',
+    doc: 'Backend of login-transaction state. cookie = encrypted in the browser (no shared state); local needs a sticky balancer.',
+  }),
+  int({
+    path: 'state.cookie.rotationSeconds', default: 3_600, min: 60, max: 30 * DAY,
+    doc: 'How often the oldest live member rotates the cookie-mode encryption key, in seconds.',
+  }),
+  int({
+    path: 'state.cookie.keysKept', default: 3, min: 1, max: 20,
+    doc: 'Older cookie-mode keys kept for decryption, so transactions started before a rotation still finish.',
+  }),
+  str({
+    path: 'state.cookie.staticKey', default: '', maxLength: 128, secret: true,
+    doc: 'Fixed cookie-mode key (base64url, 32 bytes) instead of rotated ones; the same on every node.',
+  }),
   backend('tokens', 'OIDC codes, tokens, grants and interactions'),
   backend('replay', 'seen assertion IDs, jti and DPoP proofs'),
   backend('artifacts', 'SAML messages behind an artifact'),

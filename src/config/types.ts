@@ -35,6 +35,15 @@ export interface CohortConfig {
   };
   session: {
     ttlSeconds: number;
+    /** Concurrent sessions one user may hold cluster-wide; 0 = unlimited. */
+    maxPerUser: number;
+    limitAction: 'refuse' | 'delete-oldest';
+    /** Offer "sign out of all my sessions" on the logout page to a user with more than one. */
+    allowLogoutAll: boolean;
+  };
+  admin: {
+    /** Bearer token for the admin API; empty = only admin accounts (HTTP Basic). */
+    apiToken: string;
   };
   oidc: {
     allowPrivateNetworkRequests: boolean;
@@ -68,8 +77,13 @@ export interface CohortConfig {
     /** Per service: comma-separated node indexes to share with; empty = every node. */
     preferredNodes: Record<'sessions' | 'interRequest' | 'tokens' | 'replay' | 'artifacts' | 'registry' | 'revocations'
       | 'loginFailures', string>;
-    backend: Record<'sessions' | 'interRequest' | 'tokens' | 'replay' | 'artifacts' | 'registry' | 'revocations'
-      | 'loginFailures', StateBackend>;
+    backend: Record<'sessions' | 'tokens' | 'replay' | 'artifacts' | 'registry' | 'revocations'
+      | 'loginFailures', StateBackend> & { interRequest: StateBackend | 'cookie' };
+    cookie: {
+      rotationSeconds: number;
+      keysKept: number;
+      staticKey: string;
+    };
     local: {
       maxSessions: number;
       maxInterRequests: number;

@@ -5,6 +5,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setBaselineHeaders } from './headers.js';
 import { payloadTooLarge } from './errors.js';
 import { sendError } from './respond.js';
+import { runInRequestContext } from './request-context.js';
+import { clientAddress } from './client-address.js';
 
 export interface Route {
   /** Label for metrics and logs, e.g. 'interaction.login'. */
@@ -26,6 +28,8 @@ export interface RouterOptions {
   fallback: (req: IncomingMessage, res: ServerResponse) => unknown;
   maxBodyBytes: number;
   observer: RequestObserver;
+  /** Honour X-Forwarded-* from a trusted proxy (http.trustProxy). */
+  trustProxy: boolean;
 }
 
 /** Metric labels for oidc-provider's endpoints, so /token and /auth can be told apart. */
@@ -43,6 +47,15 @@ function protocolRoute(pathname: string): string {
 const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 
 export function createRouter(options: RouterOptions) {
+  const dispatch = createDispatcher(options);
+  return (req: IncomingMessage, res: ServerResponse): void => {
+    const forwardedProto = options.trustProxy ? String(req.headers['x-forwarded-proto'] ?? '').split(',')[0]!.trim() : '';
+    const secure = forwardedProto === 'https' || Boolean((req.socket as { encrypted?: boolean }).encrypted);
+    runInRequestContext({ req, res, source: clientAddress(req, options.trustProxy), secure }, () => dispatch(req, res));
+  };
+}
+
+function createDispatcher(options: RouterOptions) {
   return (req: IncomingMessage, res: ServerResponse): void => {
     const started = process.hrtime.bigint();
     const method = req.method ?? 'GET';

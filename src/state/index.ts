@@ -27,6 +27,7 @@ export class StateConfigError extends Error {
 
 export function resolveBackend(config: CohortConfig, service: StateServiceName): 'local' | 'peer' {
   const chosen = config.state.backend[service];
+  if (chosen === 'cookie') throw new StateConfigError(`state.backend.${service} = cookie is not available in this version; use local or peer`);
   if (chosen === 'redis') throw new StateConfigError(`state.backend.${service} = redis is not available in this version; use local or peer`);
   if (chosen === 'auto') return config.node.role === 'standalone' ? 'local' : 'peer';
   return chosen;
