@@ -1,0 +1,87 @@
+// Command-line flags of the cluster benchmarks. Every flag is bounded, so a typo cannot start an hour-long run.
+import { parseArgs } from 'node:util';
+
+export type ClusterScenario = 'latency' | 'signins' | 'memory';
+export const CLUSTER_SCENARIOS: readonly ClusterScenario[] = ['latency', 'signins', 'memory'];
+
+export interface ClusterBenchOptions {
+  /** Measured seconds per sign-in row, and the time cap of each latency row. @default 10 */
+  seconds: number;
+  /** Session writes per latency row (a row also stops at `seconds`). @default 5,000 */
+  writes: number;
+  /** Sessions put for the memory figures. @default 100,000 */
+  sessions: number;
+  /** Concurrent browser workers in the sign-in rows. @default 8 */
+  workers: number;
+  only: ClusterScenario[];
+}
+
+export const CLUSTER_HELP = `Usage: node dist/bench/cluster/run.js [options]
+
+Cluster benchmarks of Cohort, all traffic on 127.0.0.1. Prints one table per scenario, then one JSON line per
+result (grep '^{"bench"').
+
+Scenarios:
+  latency   session write-to-replica latency: three ClusterNodes over the real TLS-PSK back channel in this one
+            process, each running the peer state backend (failoverPeers 1). sessions.put() on the owner resolves
+            once the replica acknowledged the copy, so its latency is the write-to-replica latency. Compared with a
+            put on the local (in-memory) backend and with a put sent to a node that holds no copy (forwarded to the
+            owner). Concurrency 1 and 16.
+  signins   full authorization code + PKCE sign-ins per second through the real pages (fresh browser each time,
+            code redeemed at /token): 1 node versus 3 nodes, real 'cohort start' processes, both behind HAProxy
+            round-robin without a sticky cookie. scrypt N=1024 for both, so the figure shows cluster overhead rather
+            than password hashing. Installs HAProxy with apt-get when it is missing (root only).
+  memory    heap used per 100,000 realistic SSO sessions (oidc-provider Session payloads) in the local backend and
+            in a peer backend node: the owner's share, the replica's share and the three-node total. Runs with
+            --expose-gc (the script restarts itself with it when needed).
+
+Options:
+  --seconds N     measured seconds per sign-in row, and time cap per latency row (default 10, 1-600)
+  --writes N      session writes per latency row (default 5000, 100-1000000)
+  --sessions N    sessions put for the memory figures (default 100000, 1000-1000000)
+  --workers N     concurrent browsers in the sign-in rows (default 8, 1-64)
+  --only LIST     comma-separated scenarios: latency, signins, memory (default: all)
+  -h, --help      show this help
+`;
+
+export class ClusterUsageError extends Error {}
+
+function bounded(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ClusterUsageError(`--${name} must be an integer from ${min} to ${max} (got '${raw}')`);
+  }
+  return value;
+}
+
+/** undefined when help was asked for; throws ClusterUsageError for anything malformed. */
+export function parseClusterOptions(argv: string[]): ClusterBenchOptions | undefined {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        seconds: { type: 'string' }, writes: { type: 'string' }, sessions: { type: 'string' },
+        workers: { type: 'string' }, only: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      },
+      allowPositionals: false,
+    }));
+  } catch (err) {
+    throw new ClusterUsageError((err as Error).message);
+  }
+  if (values.help) return undefined;
+  const only = values.only === undefined ? [...CLUSTER_SCENARIOS] : values.only.split(',').map((s) => s.trim());
+  for (const name of only) {
+    if (!(CLUSTER_SCENARIOS as readonly string[]).includes(name)) {
+      throw new ClusterUsageError(`--only: unknown scenario '${name}' (use ${CLUSTER_SCENARIOS.join(', ')})`);
+    }
+  }
+  return {
+    seconds: bounded('seconds', values.seconds, 10, 1, 600),
+    writes: bounded('writes', values.writes, 5_000, 100, 1_000_000),
+    sessions: bounded('sessions', values.sessions, 100_000, 1_000, 1_000_000),
+    workers: bounded('workers', values.workers, 8, 1, 64),
+    only: CLUSTER_SCENARIOS.filter((s) => only.includes(s)),
+  };
+}
