@@ -10,6 +10,7 @@ import { haproxyConfig } from './haproxy.js';
 import { ensureClusterSecret } from '../cluster/secret-file.js';
 import { openDurableStore } from '../store/index.js';
 import { ensureFirstAdmin, ensureKeys } from '../store/bootstrap.js';
+import { withBootstrapLock } from '../store/bootstrap-lock.js';
 import { loadConfig } from '../config/load.js';
 
 const COHORT_BIN = fileURLToPath(new URL('../../../bin/cohort.js', import.meta.url));
@@ -47,8 +48,10 @@ export async function runLocalCluster(options: LocalClusterOptions, io: CliIO): 
   const config = loadConfig({ env: io.env, overrides: { dataDir } });
   const store = await openDurableStore(dataDir, { scrypt: config.auth.scrypt });
   try {
-    await ensureKeys(store);
-    const admin = await ensureFirstAdmin(store, config.auth.initialAdmin.username, io.env.COHORT_ADMIN_PASSWORD);
+    const admin = await withBootstrapLock(dataDir, async () => {
+      await ensureKeys(store);
+      return ensureFirstAdmin(store, config.auth.initialAdmin.username, io.env.COHORT_ADMIN_PASSWORD);
+    });
     if (admin?.generatedPassword) {
       io.stderr.write(`First administrator created: ${admin.username}\nOne-time password (shown once, change it at first sign-in): ${admin.generatedPassword}\n`);
     }
