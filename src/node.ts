@@ -6,6 +6,7 @@ import type { CohortConfig } from './config/types.js';
 import { issuerOf } from './config/load.js';
 import { openDurableStore } from './store/index.js';
 import { ensureFirstAdmin, ensureKeys } from './store/bootstrap.js';
+import { withBootstrapLock } from './store/bootstrap-lock.js';
 import type { DurableStore } from './store/types.js';
 import { createNodeState } from './state/index.js';
 import type { StateServices } from './state/types.js';
@@ -15,6 +16,10 @@ import { createProvider } from './protocols/oidc/provider.js';
 import { Interactions } from './auth/interactions.js';
 import { Lockout } from './auth/lockout.js';
 import { interactionRoutes } from './auth/routes.js';
+import { SessionPolicy } from './auth/session-policy.js';
+import { LogoutAll } from './auth/logout-all.js';
+import { createSessionTerminator, recordParticipants } from './protocols/oidc/session-termination.js';
+import { sessionsApiRoutes } from './admin/sessions-api.js';
 import { CsrfTokens } from './http/csrf.js';
 import { createRouter, type RequestObserver } from './http/router.js';
 import { sendText } from './http/respond.js';
@@ -97,9 +102,12 @@ export async function startNode(options: StartOptions): Promise<RunningNode> {
   let state: StateServices | undefined;
   try {
     store = await openDurableStore(config.dataDir, { scrypt: config.auth.scrypt });
-    const keys = await ensureKeys(store);
+    const durableStore = store;
+    const { keys, admin } = await withBootstrapLock(config.dataDir, async () => ({
+      keys: await ensureKeys(durableStore),
+      admin: await ensureFirstAdmin(durableStore, config.auth.initialAdmin.username, env.COHORT_ADMIN_PASSWORD),
+    }));
     if (keys.created.length > 0) logger.info({ created: keys.created }, 'data directory initialised');
-    const admin = await ensureFirstAdmin(store, config.auth.initialAdmin.username, env.COHORT_ADMIN_PASSWORD);
     if (admin?.generatedPassword) {
       (options.announce ?? ((t) => process.stderr.write(t)))(
         `\nFirst administrator created: ${admin.username}\nOne-time password (shown once, change it at first sign-in): ${admin.generatedPassword}\n\n`);
@@ -119,7 +127,20 @@ export async function startNode(options: StartOptions): Promise<RunningNode> {
     const cookieKeys = (await store.keys.list('cookie')).filter((k) => !k.retired)
       .sort((a, b) => b.createdAt - a.createdAt).map((k) => k.material);
 
-    const provider = createProvider({ config, issuer, users: store.users, clients: store.clients, state, signingKeys, cookieKeys });
+    // The logout page's "sign out of all my sessions" needs the terminator, which needs the provider: bound below.
+    let logoutAll: LogoutAll | undefined;
+    const provider = createProvider({
+      config, issuer, users: store.users, clients: store.clients, state, signingKeys, cookieKeys,
+      logoutAllOffer: (accountId) => logoutAll?.offer(accountId) ?? Promise.resolve(undefined),
+    });
+    const terminator = createSessionTerminator(provider, state, logger);
+    const sessionPolicy = new SessionPolicy(state.sessions, state.revocations, terminator, config.session);
+    logoutAll = new LogoutAll({
+      enabled: config.session.allowLogoutAll, policy: sessionPolicy, interRequest: state.interRequest, terminator,
+      maxBodyBytes: config.http.maxBodyBytes, logger,
+    });
+    const lockout = new Lockout(state.loginFailures, config.auth.lockout);
+    recordParticipants(provider, state.registry, config.session.ttlSeconds * 1000, logger);
     provider.on('grant.success', (ctx) => metrics.tokenIssued(String(ctx.oidc.params?.grant_type ?? 'unknown')));
     provider.on('server_error', (_ctx, err) => logger.error({ err }, 'oidc server error'));
     provider.on('backchannel.error', (_ctx, err, client) =>
@@ -129,7 +150,7 @@ export async function startNode(options: StartOptions): Promise<RunningNode> {
     const interactions = new Interactions({
       provider, users: store.users, interRequest: state.interRequest,
       csrf: new CsrfTokens(Buffer.from(cookieKeys[0]!, 'base64url')),
-      lockout: new Lockout(state.loginFailures, config.auth.lockout),
+      lockout, sessionPolicy,
       maxBodyBytes: config.http.maxBodyBytes, trustProxy: config.http.trustProxy,
       writesRefused: () => (cluster?.status().readOnly
         ? 'The cluster is read-only because too few of its nodes can be reached, so passwords cannot be changed now.'
@@ -146,7 +167,10 @@ export async function startNode(options: StartOptions): Promise<RunningNode> {
     metrics.setLiveSessions(() => nodeState.liveSessions());
 
     handler = createRouter({
-      routes: [...opsRoutes(status, metrics), ...interactionRoutes(interactions)],
+      routes: [
+        ...opsRoutes(status, metrics), ...interactionRoutes(interactions), ...logoutAll.routes(),
+        ...sessionsApiRoutes({ state, users: store.users, terminator, logger, lockout, apiToken: config.admin.apiToken }),
+      ],
       fallback: provider.callback(),
       maxBodyBytes: config.http.maxBodyBytes,
       trustProxy: config.http.trustProxy,

@@ -6,6 +6,7 @@ import type { UserStore } from '../store/types.js';
 import type { InterRequestStore } from '../state/types.js';
 import type { CsrfTokens } from '../http/csrf.js';
 import type { Lockout } from './lockout.js';
+import type { SessionPolicy } from './session-policy.js';
 import { readForm } from '../http/body.js';
 import { badRequest, forbidden, serviceUnavailable } from '../http/errors.js';
 import { sendHtml } from '../http/respond.js';
@@ -20,6 +21,7 @@ export interface InteractionDeps {
   interRequest: InterRequestStore;
   csrf: CsrfTokens;
   lockout: Lockout;
+  sessionPolicy: SessionPolicy;
   maxBodyBytes: number;
   trustProxy: boolean;
   onSignIn(outcome: SignInOutcome, detail: { username: string; source: string }): void;
@@ -138,12 +140,24 @@ export class Interactions {
       sendHtml(res, 200, changePasswordPage({ action: `/interaction/${uid}/password`, csrf: this.deps.csrf.issue('password', uid) }));
       return;
     }
+    if (!(await this.admitted(res, details, user.id))) return;
     this.deps.onSignIn('ok', { username: user.username, source });
     await this.deps.provider.interactionFinished(req, res, { login: { accountId: user.id } }, { mergeWithLastSubmission: false });
   }
 
+  /** The concurrent-session limit, checked cluster-wide before the session exists; renders the refusal itself. */
+  private async admitted(res: ServerResponse, details: Details, userId: string): Promise<boolean> {
+    const current = details.session?.accountId === userId ? details.session.cookie : undefined;
+    const admission = await this.deps.sessionPolicy.admit(userId, current);
+    if (admission.admitted) return true;
+    sendHtml(res, 403, loginPage({
+      action: `/interaction/${details.uid}/login`, csrf: this.deps.csrf.issue('login', details.uid), error: admission.message,
+    }));
+    return false;
+  }
+
   async changePassword(req: IncomingMessage, res: ServerResponse, uid: string): Promise<void> {
-    await this.details(req, res, uid);
+    const details = await this.details(req, res, uid);
     const form = await this.form(req, uid, 'password');
     const pending = await this.deps.interRequest.get(`password-change:${uid}`);
     if (!pending) throw badRequest('Sign in again before choosing a new password.', 'PASSWORD_CHANGE_EXPIRED');
@@ -158,6 +172,7 @@ export class Interactions {
     if (refused) throw serviceUnavailable(refused, 'READ_ONLY');
     await this.deps.users.setPassword(String(pending.username), next, { mustChange: false });
     await this.deps.interRequest.delete(`password-change:${uid}`);
+    if (!(await this.admitted(res, details, String(pending.userId)))) return;
     this.deps.onSignIn('ok', { username: String(pending.username), source: clientAddress(req, this.deps.trustProxy) });
     await this.deps.provider.interactionFinished(req, res, { login: { accountId: String(pending.userId) } },
       { mergeWithLastSubmission: false });

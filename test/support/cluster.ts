@@ -5,6 +5,7 @@
 import { createServer } from 'node:net';
 import * as oidc from 'openid-client';
 import { runCli, startCohort, tempDir, type CohortProcess } from './processes.js';
+import { waitFor } from './wait.js';
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -61,6 +62,11 @@ export class TestCluster {
     return new TestCluster(issuer, dir.path, ports, options, dir.remove);
   }
 
+  /** Environment for nodes started from now on (a restart with another configuration). */
+  setEnv(env: NodeJS.ProcessEnv): void {
+    this.options.env = { ...this.options.env, ...env };
+  }
+
   env(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
     return { COHORT_DATA_DIR: this.dataDir, ...extra };
   }
@@ -99,10 +105,22 @@ export class TestCluster {
     this.nodes.delete(index);
   }
 
-  async stop(): Promise<void> {
+  /** Kills every node but keeps the data directory (for a restart with another configuration). */
+  async killAll(): Promise<void> {
     await Promise.all([...this.nodes.values()].map((n) => n.stop('SIGKILL')));
     this.nodes.clear();
+  }
+
+  async stop(): Promise<void> {
+    await this.killAll();
     this.removeDir();
+  }
+
+  async waitReady(indexes: number[] = [...this.nodes.keys()]): Promise<void> {
+    for (const i of indexes) {
+      await waitFor(`node ${i} ready with every member`, async () => (await this.lbStatus(i)) === 200
+        && (await this.status(i)).ClusterStatus.members.filter((m) => m.state === 'alive').length === this.options.size, 20_000);
+    }
   }
 
   async status(index: number): Promise<{ ClusterStatus: { state: string; readOnly: boolean; members: Array<{ index: number; state: string }> } } & Record<string, unknown>> {

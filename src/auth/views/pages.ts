@@ -88,6 +88,8 @@ export interface LogoutView {
   /** oidc-provider's own form (with its xsrf token) that the buttons submit. */
   providerForm: string;
   clientName?: string;
+  /** Offered when the user is signed in in more than one browser and the option is on. */
+  logoutAll?: { token: string; sessions: number };
   branding?: Branding;
 }
 
@@ -96,7 +98,15 @@ export function logoutPage(v: LogoutView): string {
 ${trusted(v.providerForm)}
 <p>${v.clientName ? html`<strong>${v.clientName}</strong> asks you to sign out.` : 'Do you want to sign out?'}</p>
 <button type="submit" form="op.logoutForm" name="logout" value="yes">Sign out</button>
+${v.logoutAll ? html`<form method="post" action="/logout/all">
+<input type="hidden" name="token" value="${v.logoutAll.token}">
+<button type="submit" class="secondary">Sign out of all my sessions (${v.logoutAll.sessions})</button>
+</form>` : ''}
 <button type="submit" form="op.logoutForm" class="secondary">Stay signed in</button>`, v.branding);
+}
+
+export function loggedOutEverywherePage(count: number, branding?: Branding): string {
+  return layout('Signed out', html`<p>You have signed out of all ${count} of your sessions. You can close this window.</p>`, branding);
 }
 
 export function loggedOutPage(branding?: Branding): string {

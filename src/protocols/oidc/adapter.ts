@@ -8,6 +8,7 @@ import { errors } from 'oidc-provider';
 import type { ClientStore } from '../../store/types.js';
 import { StateUnavailableError, type JsonObject, type StateServices } from '../../state/types.js';
 import { clientMetadata } from './client-metadata.js';
+import { currentRequest } from '../../http/request-context.js';
 
 /** oidc-provider hands TTLs in seconds; a model without one (rare) still must not live forever. */
 const FALLBACK_TTL_SECONDS = 14 * 24 * 3600;
@@ -34,17 +35,23 @@ function asPayload(json: JsonObject | undefined): AdapterPayload | undefined {
 export interface AdapterDeps {
   state: StateServices;
   clients: ClientStore;
+  /** Longest life of a session: a destroyed session's id stays revoked that long. */
+  sessionTtlMs: number;
   now?: () => number;
 }
 
 class SessionAdapter implements Adapter {
   constructor(private readonly deps: AdapterDeps, private readonly now: () => number) {}
   async upsert(id: string, payload: AdapterPayload, expiresIn?: number) {
+    // For the logged-on list: where the browser was last seen from, and when. oidc-provider keeps only the fields it
+    // knows on its next save, so these are stamped again on every save (which happens on each use of the session).
+    const request = currentRequest();
+    const seen = request ? { source: request.source, lastSeen: this.now() } : undefined;
     await this.deps.state.sessions.put({
       id,
       uid: String(payload.uid),
       ...(payload.accountId ? { userId: payload.accountId } : {}),
-      payload: asJson(payload),
+      payload: { ...asJson(payload), ...(seen ? { cohort: seen } : {}) },
       expiresAt: expiresAt(this.now(), expiresIn),
     });
   }
@@ -59,7 +66,11 @@ class SessionAdapter implements Adapter {
   }
   async findByUserCode() { return undefined; }
   async consume() { /* sessions are never one-time */ }
-  async destroy(id: string) { await this.deps.state.sessions.delete(id); }
+  async destroy(id: string) {
+    // Logout and the id renewal at sign-in both end a session id: revoke it everywhere so no copy can come back.
+    await this.deps.state.sessions.delete(id);
+    await this.deps.state.revocations.revoke(id, this.now() + this.deps.sessionTtlMs);
+  }
   async revokeByGrantId() { /* sessions are not grant-bound */ }
 }
 

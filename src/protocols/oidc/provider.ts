@@ -21,6 +21,8 @@ export interface ProviderDeps {
   signingKeys: Array<Record<string, unknown>>;
   /** Cookie signing keys, newest first (older ones still verify). */
   cookieKeys: string[];
+  /** "Sign out of all my sessions" offer for the logout page, when the policy allows it. */
+  logoutAllOffer?: (accountId: string | undefined) => Promise<{ token: string; sessions: number } | undefined>;
 }
 
 function htmlBody(ctx: KoaContextWithOIDC, status: number, html: string): void {
@@ -55,7 +57,7 @@ export function buildProviderConfiguration(deps: ProviderDeps): Configuration {
   const secure = deps.issuer.startsWith('https:');
   const ttl = config.oidc.ttl;
   return {
-    adapter: createAdapterFactory({ state: deps.state, clients: deps.clients }),
+    adapter: createAdapterFactory({ state: deps.state, clients: deps.clients, sessionTtlMs: config.session.ttlSeconds * 1000 }),
     findAccount: createFindAccount(deps.users),
     jwks: { keys: deps.signingKeys as never },
     cookies: {
@@ -104,7 +106,8 @@ export function buildProviderConfiguration(deps: ProviderDeps): Configuration {
         enabled: true,
         logoutSource: async (ctx, form) => {
           const clientName = ctx.oidc.client?.clientName as string | undefined;
-          htmlBody(ctx, 200, logoutPage({ providerForm: form, ...(clientName ? { clientName } : {}) }));
+          const logoutAll = await deps.logoutAllOffer?.(ctx.oidc.session?.accountId);
+          htmlBody(ctx, 200, logoutPage({ providerForm: form, ...(clientName ? { clientName } : {}), ...(logoutAll ? { logoutAll } : {}) }));
         },
         postLogoutSuccessSource: async (ctx) => htmlBody(ctx, 200, loggedOutPage()),
       },
