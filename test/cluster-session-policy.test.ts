@@ -115,6 +115,13 @@ describe('cluster-wide session policy', { timeout: 240_000 }, () => {
     assert.equal((await fetch(`${cluster.url(1)}/admin/api/sessions`)).status, 401);
     const wrong = await fetch(`${cluster.url(1)}/admin/api/sessions`, { headers: { authorization: 'Bearer not-the-token' } });
     assert.equal(wrong.status, 401);
+    const basic = (user: string, password: string) => ({ authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` });
+    const notAdmin = await fetch(`${cluster.url(2)}/admin/api/sessions`, { headers: basic('bob', PASSWORD) });
+    assert.equal(notAdmin.status, 403, 'an account without the admin role is refused');
+    const asAdmin = await fetch(`${cluster.url(2)}/admin/api/sessions?user=erin`, { headers: basic('admin', 'admin-password-for-tests') });
+    assert.equal(asAdmin.status, 200, 'the administrator account may call the API');
+    const audit = [...cluster.nodes.values()].flatMap((n) => n.logs).filter((l) => l.includes('"event":"admin.sessions_listed"') && l.includes('"actor":"admin"'));
+    assert.ok(audit.length >= 1, 'the call is audit-logged with who made it');
     const killed = await admin(1, 'DELETE', '/admin/api/users/erin/sessions');
     assert.equal(killed.status, 200);
     assert.equal(killed.body.killed, 1);

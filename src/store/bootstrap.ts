@@ -53,7 +53,7 @@ export function generatePassword(): string {
 }
 
 /**
- * Creates the first admin when the user store is empty. The password comes from COHORT_ADMIN_PASSWORD, or is
+ * Creates the first admin when no user has the admin role. The password comes from COHORT_ADMIN_PASSWORD, or is
  * generated, returned to be printed once, and must be changed at first sign-in.
  */
 export async function ensureFirstAdmin(
@@ -61,7 +61,9 @@ export async function ensureFirstAdmin(
   username: string,
   envPassword: string | undefined,
 ): Promise<{ username: string; generatedPassword?: string } | undefined> {
-  if ((await store.users.list()).length > 0) return undefined;
+  // Users may be added with the CLI before the first start; what matters is that someone can administer.
+  const users = await store.users.list();
+  if (users.some((u) => u.roles.includes('admin') || u.username === username)) return undefined;
   const generated = envPassword ? undefined : generatePassword();
   await store.users.create({
     username,
