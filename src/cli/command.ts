@@ -54,3 +54,20 @@ export async function readStdin(stdin: NodeJS.ReadableStream): Promise<string> {
   for await (const chunk of stdin) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string));
   return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
 }
+
+export type SubcommandHandler = (argv: string[], io: CliIO) => Promise<number>;
+
+/**
+ * Runs the subcommand named by argv[0]. `subcommands` is a Map so that 'constructor' or '__proto__' is an unknown
+ * subcommand, not an inherited property.
+ */
+export async function runSubcommand(subcommands: Map<string, SubcommandHandler>, argv: string[], io: CliIO): Promise<number> {
+  const [sub, ...rest] = argv;
+  const handler = sub === undefined ? undefined : subcommands.get(sub);
+  if (!handler) {
+    throw new CliError(sub === undefined
+      ? `missing subcommand (${[...subcommands.keys()].join(', ')})`
+      : `unknown subcommand '${sub}'`);
+  }
+  return handler(rest, io);
+}

@@ -1,7 +1,7 @@
 // `cohort clients add|list|remove`: OpenID Connect clients (relying parties) in the durable store.
 // A confidential client's secret is printed once by `add`; the store keeps only its SHA-256, which is never printed.
 import type { ClientRecord } from '../../store/index.js';
-import { CliError, parse, resolveDataDir, wantsHelp, type CliIO, type Command } from '../command.js';
+import { CliError, parse, resolveDataDir, wantsHelp, type CliIO, type Command, runSubcommand } from '../command.js';
 import { formatTable, isoTime, openCliStore, withStore, type StoreOpener } from './users-store.js';
 
 const HELP = `Usage: cohort clients <subcommand> [options]
@@ -130,7 +130,6 @@ export function createClientsCommand(deps: ClientsCommandDeps = {}): Command {
     });
   };
 
-  // A Map, so that 'constructor' or '__proto__' is an unknown subcommand, not an inherited property.
   const subcommands = new Map<string, Handler>([['add', add], ['list', list], ['remove', remove]]);
 
   return {
@@ -142,14 +141,7 @@ export function createClientsCommand(deps: ClientsCommandDeps = {}): Command {
         io.stdout.write(HELP);
         return 0;
       }
-      const [sub, ...rest] = argv;
-      const handler = sub === undefined ? undefined : subcommands.get(sub);
-      if (!handler) {
-        throw new CliError(sub === undefined
-          ? `missing subcommand (${[...subcommands.keys()].join(', ')})`
-          : `unknown subcommand '${sub}'`);
-      }
-      return handler(rest, io);
+      return runSubcommand(subcommands, argv, io);
     },
   };
 }

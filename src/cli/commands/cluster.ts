@@ -1,5 +1,5 @@
 // `cohort cluster init|up`: create the cluster secret; start a local N-node cluster for trying Cohort out.
-import { CliError, parse, resolveDataDir, type CliIO, type Command } from '../command.js';
+import { CliError, parse, resolveDataDir, type CliIO, type Command, runSubcommand } from '../command.js';
 import { ensureClusterSecret, secretFilePath } from '../../cluster/secret-file.js';
 import { existsSync, mkdirSync } from 'node:fs';
 
@@ -72,10 +72,5 @@ export const clusterCommand: Command = {
   name: 'cluster',
   summary: 'Create the cluster secret, or start a local cluster to try',
   help: USAGE,
-  async run(argv, io) {
-    const [sub, ...rest] = argv;
-    const handler = sub === undefined ? undefined : SUBCOMMANDS.get(sub);
-    if (!handler) throw new CliError(sub === undefined ? 'missing subcommand (init or up)' : `unknown subcommand '${sub}'`);
-    return handler(rest, io);
-  },
+  run: (argv, io) => runSubcommand(SUBCOMMANDS, argv, io),
 };

@@ -1,5 +1,5 @@
 // `cohort config docs|show`: the configuration schema as documentation, and the effective configuration of a node.
-import { CliError, parse, type CliIO, type Command } from '../command.js';
+import { parse, runSubcommand, type CliIO, type Command } from '../command.js';
 import { renderMarkdown, renderText } from '../../config/docs.js';
 import { ConfigError } from '../../config/errors.js';
 import { loadConfig } from '../../config/load.js';
@@ -41,12 +41,5 @@ export const configCommand: Command = {
   name: 'config',
   summary: 'Document the settings, or print the effective configuration',
   help: `${USAGE}\n${renderText()}`,
-  async run(argv, io) {
-    const [sub, ...rest] = argv;
-    const handler = sub === undefined ? undefined : SUBCOMMANDS.get(sub);
-    if (!handler) {
-      throw new CliError(sub === undefined ? 'missing subcommand (docs or show)' : `unknown subcommand '${sub}'`);
-    }
-    return handler(rest, io);
-  },
+  run: (argv, io) => runSubcommand(SUBCOMMANDS, argv, io),
 };

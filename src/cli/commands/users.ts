@@ -3,7 +3,7 @@
 // generated and printed once. Nothing here ever prints a password hash: the store does not hand them out.
 import { generatePassword as defaultGeneratePassword } from '../../store/bootstrap.js';
 import type { DurableStore, User } from '../../store/index.js';
-import { CliError, parse, readStdin, resolveDataDir, wantsHelp, type CliIO, type Command } from '../command.js';
+import { CliError, parse, readStdin, resolveDataDir, wantsHelp, type CliIO, type Command, runSubcommand } from '../command.js';
 import { formatTable, isoTime, openCliStore, splitList, withStore, type StoreOpener } from './users-store.js';
 
 const HELP = `Usage: cohort users <subcommand> [options]
@@ -147,7 +147,6 @@ export function createUsersCommand(deps: UsersCommandDeps = {}): Command {
     });
   };
 
-  // A Map, so that 'constructor' or '__proto__' is an unknown subcommand, not an inherited property.
   const subcommands = new Map<string, Handler>([
     ['add', add], ['list', list], ['passwd', passwd], ['disable', setDisabled(true)], ['enable', setDisabled(false)],
     ['remove', remove],
@@ -162,14 +161,7 @@ export function createUsersCommand(deps: UsersCommandDeps = {}): Command {
         io.stdout.write(HELP);
         return 0;
       }
-      const [sub, ...rest] = argv;
-      const handler = sub === undefined ? undefined : subcommands.get(sub);
-      if (!handler) {
-        throw new CliError(sub === undefined
-          ? `missing subcommand (${[...subcommands.keys()].join(', ')})`
-          : `unknown subcommand '${sub}'`);
-      }
-      return handler(rest, io);
+      return runSubcommand(subcommands, argv, io);
     },
   };
 }
