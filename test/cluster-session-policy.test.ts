@@ -178,4 +178,34 @@ describe('cluster-wide session policy', { timeout: 240_000 }, () => {
     const replay = await first.post(`${cluster.url(1)}/logout/all`, { token: hiddenField(logout.body, 'token') });
     assert.equal(replay.status, 400, 'the offer works once');
   });
+
+  it('limit 1, refuse, and a revocation cap of 3: the oldest revocations go first, the newest still hold', async () => {
+    await cluster.killAll();
+    cluster.setEnv({ COHORT_SESSION_MAX_PER_USER: '1', COHORT_SESSION_LIMIT_ACTION: 'refuse', COHORT_STATE_LOCAL_MAX_REVOCATIONS: '3' });
+    await cluster.startAll();
+    await cluster.waitReady();
+    const first = new Browser();
+    await login(first, 1, 'bob');
+    const second = new Browser();
+    const page = await second.follow(await authUrl(3), undefined, 15, cluster.url(3));
+    const refused = await second.post(new URL(formAction(page.body, '/login'), page.url).href, { csrf: hiddenField(page.body, 'csrf'), username: 'bob', password: PASSWORD });
+    assert.equal(refused.status, 403);
+    assert.match(refused.body, /already signed in on 1 device,/);
+
+    // Five sessions ended by the administrator: five revocations, of which every node keeps the newest three.
+    const browsers: Browser[] = [];
+    for (const name of ['alice', 'carol', 'dave', 'erin']) {
+      const b = new Browser();
+      await login(b, 2, name);
+      browsers.push(b);
+      assert.equal((await admin(2, 'DELETE', `/admin/api/users/${name}/sessions`)).status, 200);
+    }
+    assert.equal((await admin(3, 'DELETE', '/admin/api/users/bob/sessions')).status, 200);
+    for (const node of [1, 2, 3]) {
+      const held = ((await cluster.status(node)).State as Record<string, { owner: number }>).revocations!.owner;
+      assert.equal(held, 3, `node ${node} keeps exactly the cap`);
+    }
+    assert.equal(await hasSession(first, 1), false, 'the newest revoked session stays refused');
+    for (const b of browsers) assert.equal(await hasSession(b, 3), false, 'ended sessions stay ended after their revocation aged out');
+  });
 });
