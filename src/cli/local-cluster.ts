@@ -8,9 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { CliError, type CliIO } from './command.js';
 import { haproxyConfig } from './haproxy.js';
 import { ensureClusterSecret } from '../cluster/secret-file.js';
-import { openDurableStore } from '../store/index.js';
-import { ensureFirstAdmin, ensureKeys } from '../store/bootstrap.js';
-import { withBootstrapLock } from '../store/bootstrap-lock.js';
+import { openDurableStore, storeBackendOf } from '../store/index.js';
+import { bootstrapStore } from '../store/bootstrap.js';
 import { loadConfig } from '../config/load.js';
 
 const COHORT_BIN = fileURLToPath(new URL('../../../bin/cohort.js', import.meta.url));
@@ -46,12 +45,9 @@ export async function runLocalCluster(options: LocalClusterOptions, io: CliIO): 
 
   // Bootstrap once, before any node starts, so N nodes never race to create keys or the first admin.
   const config = loadConfig({ env: io.env, overrides: { dataDir } });
-  const store = await openDurableStore(dataDir, { scrypt: config.auth.scrypt });
+  const store = await openDurableStore(dataDir, { scrypt: config.auth.scrypt, backend: storeBackendOf(config) });
   try {
-    const admin = await withBootstrapLock(dataDir, async () => {
-      await ensureKeys(store);
-      return ensureFirstAdmin(store, config.auth.initialAdmin.username, io.env.COHORT_ADMIN_PASSWORD);
-    });
+    const { admin } = await bootstrapStore(store, dataDir, config.auth.initialAdmin.username, io.env.COHORT_ADMIN_PASSWORD);
     if (admin?.generatedPassword) {
       io.stderr.write(`First administrator created: ${admin.username}\nOne-time password (shown once, change it at first sign-in): ${admin.generatedPassword}\n`);
     }

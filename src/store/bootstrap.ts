@@ -2,6 +2,7 @@
 // Idempotent: later starts find everything in place and change nothing.
 import { createHash, generateKeyPairSync, randomBytes, type JsonWebKey } from 'node:crypto';
 import type { DurableStore, KeyRecord } from './types.js';
+import { withBootstrapLock } from './bootstrap-lock.js';
 
 /** RFC 7638 thumbprint, so a kid is stable and derived from the key itself. */
 function thumbprint(jwk: JsonWebKey): string {
@@ -74,4 +75,21 @@ export async function ensureFirstAdmin(
     mustChangePassword: generated !== undefined,
   });
   return generated ? { username, generatedPassword: generated } : { username };
+}
+
+/**
+ * Everything a first start creates, exactly once however many nodes start together: under the store's own lock
+ * when it has one (a database several hosts share), else under the data directory's lock file (one host).
+ */
+export async function bootstrapStore(
+  store: DurableStore,
+  dataDir: string,
+  adminUsername: string,
+  envPassword: string | undefined,
+): Promise<{ keys: { created: string[] }; admin: Awaited<ReturnType<typeof ensureFirstAdmin>> }> {
+  const work = async () => ({
+    keys: await ensureKeys(store),
+    admin: await ensureFirstAdmin(store, adminUsername, envPassword),
+  });
+  return store.withLock ? store.withLock('bootstrap', work) : withBootstrapLock(dataDir, work);
 }

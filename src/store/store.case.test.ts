@@ -1,10 +1,13 @@
 // The behaviour every DurableStore backend must have. A backend's test calls durableStoreCases() with a harness that
-// makes empty databases (sqlite/sqlite.test.ts; PostgreSQL later). Not run on its own: see scripts/run-tests.js.
+// makes empty databases (sqlite/sqlite.test.ts, postgres/postgres.test.ts). Not run on its own: see
+// scripts/run-tests.js.
 import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ScryptParams } from '../auth/password.js';
 import type { DurableStoreOptions } from './options.js';
+import { auditLogCases } from './audit.case.test.js';
+import { portabilityCases } from './portability.case.test.js';
 import { StoreError, type DurableStore, type KeyRecord } from './types.js';
 
 /** Cheap parameters so the suite runs fast; production uses DEFAULT_SCRYPT. */
@@ -41,11 +44,18 @@ function manualClock(start = 1_700_000_000_000) {
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
 
+/** What a case gets: a store on a fresh database, the clock that store uses, and a way to open more connections. */
+export interface CaseContext {
+  store: DurableStore;
+  clock: ReturnType<typeof manualClock>;
+  open: TestDatabase['open'];
+}
+
+/** Runs a case's body on a fresh database and closes everything it opened, also when it fails. */
+export type WithDatabase = (body: (ctx: CaseContext) => Promise<void>) => Promise<void>;
+
 export function durableStoreCases(name: string, harness: DurableStoreHarness): void {
-  /** Runs `body` on a fresh database and closes everything it opened, also when it fails. */
-  async function withDatabase(
-    body: (ctx: { store: DurableStore; clock: ReturnType<typeof manualClock>; open: TestDatabase['open'] }) => Promise<void>,
-  ) {
+  const withDatabase: WithDatabase = async (body) => {
     const database = await harness.createDatabase();
     const opened: DurableStore[] = [];
     const open: TestDatabase['open'] = async (options) => {
@@ -61,7 +71,7 @@ export function durableStoreCases(name: string, harness: DurableStoreHarness): v
       for (const store of opened) await store.close();
       await database.dispose();
     }
-  }
+  };
 
   describe(`DurableStore: ${name}`, () => {
     describe('users', () => {
@@ -324,9 +334,13 @@ export function durableStoreCases(name: string, harness: DurableStoreHarness): v
         await rejectsWith(store.keys.add({ ...key('x', 'sig', 1), use: 'enc' as KeyRecord['use'] }), 'INVALID', 'use');
         await rejectsWith(store.keys.add({ ...key('', 'sig', 1) }), 'INVALID', 'kid');
         await rejectsWith(store.keys.add({ ...key('y', 'sig', 1), material: '' }), 'INVALID', 'material');
+        await rejectsWith(store.keys.add({ ...key('z', 'sig', 1), material: 'a\u0000b' }), 'INVALID', 'material');
         assert.equal((await store.keys.list('sig')).length, 1);
       }));
     });
+
+    auditLogCases(name, withDatabase);
+    portabilityCases(withDatabase);
 
     describe('connections', () => {
       it('shares data between connections to the same database', () => withDatabase(async ({ store, open }) => {
@@ -346,6 +360,9 @@ export function durableStoreCases(name: string, harness: DurableStoreHarness): v
         await store.close();
         await rejectsWith(store.ping(), 'UNAVAILABLE');
         await rejectsWith(store.users.list(), 'UNAVAILABLE');
+        await rejectsWith(store.clients.get('any'), 'UNAVAILABLE');
+        await rejectsWith(store.keys.list('sig'), 'UNAVAILABLE');
+        if (store.audit) await rejectsWith(store.audit.list(), 'UNAVAILABLE');
       }));
     });
   });

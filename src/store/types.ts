@@ -1,4 +1,5 @@
-// Durable data: users, OIDC clients, signing keys. Embedded default is one SQLite file; PostgreSQL follows.
+// Durable data: users, OIDC clients, signing keys, the audit log. Backends: one embedded SQLite file per node
+// (sqlite/), or one PostgreSQL database shared by every node (postgres/).
 
 export interface User {
   id: string;
@@ -93,10 +94,53 @@ export interface KeyStore {
   retire(kid: string): Promise<void>;
 }
 
+/** One administrative event: who did what to which record. Appended, never changed. */
+export interface AuditEntry {
+  /** Increasing in append order; never reused. */
+  id: number;
+  /** Epoch milliseconds, from the store's clock. */
+  at: number;
+  /** Who acted: a username, or a name such as 'cli' or 'system'. 1 to 128 characters. */
+  actor: string;
+  /** What happened, as noun.past_verb: 'user.created', 'client.removed'. */
+  action: string;
+  /** The record acted on (a username, a client_id, a kid), at most 256 characters. */
+  target?: string;
+  /** Anything else worth keeping, as a JSON object of at most 16 KiB. Key order is not kept. */
+  details?: Record<string, unknown>;
+}
+
+export type NewAuditEntry = Omit<AuditEntry, 'id' | 'at'>;
+
+export interface AuditQuery {
+  /** Most entries returned. @default 100 (at most 1000) */
+  limit?: number;
+  /** Only entries with a smaller id: the last id of the previous page, to page backwards. */
+  before?: number;
+  actor?: string;
+  action?: string;
+  target?: string;
+}
+
+export interface AuditLog {
+  /** Records the entry with the next id and the store's time; returns it as stored. */
+  append(entry: NewAuditEntry): Promise<AuditEntry>;
+  /** Newest first; filters match exactly. */
+  list(query?: AuditQuery): Promise<AuditEntry[]>;
+}
+
 export interface DurableStore {
   users: UserStore;
   clients: ClientStore;
   keys: KeyStore;
+  /** Optional so that a backend without one still fits; both built-in backends have it. */
+  audit?: AuditLog;
+  /**
+   * Runs `work` while holding the named lock that every connection to this database respects, for one-time work
+   * several nodes may start at once (first-start bootstrap). Only backends shared by several hosts have it; for the
+   * others, a lock file in the data directory does the job (bootstrap-lock.ts).
+   */
+  withLock?<T>(name: string, work: () => Promise<T>): Promise<T>;
   /** Cheap round trip used by /status/v2. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -1,7 +1,7 @@
 // Input rules for durable records, shared by every backend so SQLite and PostgreSQL accept exactly the same data.
 // Each check throws StoreError('INVALID') with a message that starts with the offending field's name.
 import { randomBytes } from 'node:crypto';
-import { StoreError, type KeyRecord, type NewClient } from './types.js';
+import { StoreError, type AuditQuery, type KeyRecord, type NewAuditEntry, type NewClient } from './types.js';
 
 const invalid = (field: string, rule: string) => new StoreError('INVALID', `${field}: ${rule}`);
 
@@ -190,9 +190,86 @@ export function validateKeyRecord(key: KeyRecord): void {
   if (typeof key.alg !== 'string' || !/^[\x21-\x7e]{1,32}$/.test(key.alg)) {
     throw invalid('alg', 'must be 1 to 32 printable ASCII characters');
   }
-  if (typeof key.material !== 'string' || key.material.length === 0 || key.material.length > 65536) {
-    throw invalid('material', 'must be a non-empty string of at most 64 KiB');
+  // NUL is refused because PostgreSQL text cannot hold it; JWKs and base64url secrets never contain one.
+  if (typeof key.material !== 'string' || key.material.length === 0 || key.material.length > 65536
+    || key.material.includes('\u0000')) {
+    throw invalid('material', 'must be a non-empty string of at most 64 KiB without NUL characters');
   }
   if (!Number.isSafeInteger(key.createdAt) || key.createdAt < 0) throw invalid('createdAt', 'must be epoch milliseconds');
   if (typeof key.retired !== 'boolean') throw invalid('retired', 'must be a boolean');
+}
+
+// ------------------------------------------------------------------------------------------------------------ audit log
+
+/** noun.past_verb, lower case: 'user.created', 'client.secret_rotated'. */
+const AUDIT_ACTION = /^[a-z][a-z0-9_-]*(\.[a-z][a-z0-9_-]*)+$/;
+/** Unpaired UTF-16 surrogates: JSON can carry them as escapes, but PostgreSQL's jsonb refuses them. */
+const LONE_SURROGATE = /\p{Cs}/u;
+export const MAX_AUDIT_DETAILS_BYTES = 16_384;
+export const DEFAULT_AUDIT_LIMIT = 100;
+export const MAX_AUDIT_LIMIT = 1000;
+
+function auditText(field: string, value: unknown, max: number): string {
+  if (typeof value !== 'string' || value.length === 0 || [...value].length > max || CONTROL.test(value)
+    || LONE_SURROGATE.test(value)) {
+    throw invalid(field, `must be 1 to ${max} characters without control characters`);
+  }
+  return value;
+}
+
+function auditAction(value: unknown): string {
+  if (typeof value !== 'string' || value.length > 64 || !AUDIT_ACTION.test(value)) {
+    throw invalid('action', "must be noun.past_verb in lower case, at most 64 characters (e.g. 'user.created')");
+  }
+  return value;
+}
+
+/**
+ * Checks an audit entry and returns what is stored: details as their JSON text (undefined values dropped, as JSON
+ * does), or undefined when there are none. Both backends store that text, so both return the same object.
+ */
+export function validateAuditEntry(entry: NewAuditEntry): { actor: string; action: string; target?: string; detailsJson?: string } {
+  if (typeof entry !== 'object' || entry === null) throw invalid('entry', 'must be an object');
+  const actor = auditText('actor', entry.actor, 128);
+  const action = auditAction(entry.action);
+  const target = entry.target === undefined ? undefined : auditText('target', entry.target, 256);
+  if (entry.details === undefined) return { actor, action, ...(target === undefined ? {} : { target }) };
+  const details = entry.details as unknown;
+  const proto = typeof details === 'object' && details !== null ? Object.getPrototypeOf(details) : undefined;
+  if (proto !== Object.prototype && proto !== null) throw invalid('details', 'must be a plain JSON object');
+  let json: string;
+  try {
+    json = JSON.stringify(details);
+  } catch (err) {
+    throw new StoreError('INVALID', `details: must be serialisable as JSON (${(err as Error).message})`, { cause: err });
+  }
+  // A toJSON() member could turn the object into something else.
+  if (typeof json !== 'string' || !json.startsWith('{')) throw invalid('details', 'must be a plain JSON object');
+  if (Buffer.byteLength(json, 'utf8') > MAX_AUDIT_DETAILS_BYTES) {
+    throw invalid('details', `must be at most ${MAX_AUDIT_DETAILS_BYTES} bytes as JSON`);
+  }
+  // JSON.stringify writes NUL and lone surrogates as \u escapes; jsonb refuses both, so neither backend takes them.
+  if (/\\u0000|\\ud[89a-f][0-9a-f]{2}/i.test(json.replace(/\\\\/g, ''))) {
+    throw invalid('details', 'must not contain NUL characters or unpaired surrogates');
+  }
+  return { actor, action, ...(target === undefined ? {} : { target }), detailsJson: json };
+}
+
+/** Checks a list query; filters get the same rules as the fields they match. */
+export function validateAuditQuery(query: AuditQuery = {}): Required<Pick<AuditQuery, 'limit'>> & AuditQuery {
+  if (typeof query !== 'object' || query === null) throw invalid('query', 'must be an object');
+  const limit = query.limit ?? DEFAULT_AUDIT_LIMIT;
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_AUDIT_LIMIT) {
+    throw invalid('limit', `must be an integer from 1 to ${MAX_AUDIT_LIMIT}`);
+  }
+  if (query.before !== undefined && (!Number.isSafeInteger(query.before) || query.before < 1)) {
+    throw invalid('before', 'must be an entry id');
+  }
+  return {
+    limit,
+    ...(query.before === undefined ? {} : { before: query.before }),
+    ...(query.actor === undefined ? {} : { actor: auditText('actor', query.actor, 128) }),
+    ...(query.action === undefined ? {} : { action: auditAction(query.action) }),
+    ...(query.target === undefined ? {} : { target: auditText('target', query.target, 256) }),
+  };
 }

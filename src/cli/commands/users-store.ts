@@ -1,7 +1,9 @@
 // What the `users` and `clients` commands share: opening the durable store of a data directory, turning store
 // failures into CLI errors, and printing tables.
 import { DEFAULT_SCRYPT, type ScryptParams } from '../../auth/password.js';
-import { openDurableStore, StoreError, type DurableStore } from '../../store/index.js';
+import { ConfigError } from '../../config/errors.js';
+import { loadConfig } from '../../config/load.js';
+import { openDurableStore, storeBackendOf, StoreError, type DurableStore, type StoreBackend } from '../../store/index.js';
 import { CliError, type CliIO } from '../command.js';
 
 /**
@@ -14,11 +16,24 @@ export async function scryptParamsFor(dataDir: string): Promise<ScryptParams> {
   return { ...DEFAULT_SCRYPT };
 }
 
-/** Opens the store of a data directory; tests inject one with cheap scrypt parameters. */
-export type StoreOpener = (dataDir: string, options: { mustExist: boolean }) => Promise<DurableStore>;
+/**
+ * The store backend the data directory's configuration chooses (cohort.json there, then COHORT_* variables), so
+ * the CLI works on the same database as the nodes: the SQLite file, or the shared PostgreSQL database.
+ */
+export function storeBackendFor(dataDir: string, env: NodeJS.ProcessEnv = process.env): StoreBackend {
+  try {
+    return storeBackendOf(loadConfig({ env, overrides: { dataDir } }));
+  } catch (err) {
+    if (err instanceof ConfigError) throw new CliError(err.message, 1);
+    throw err;
+  }
+}
 
-export const openCliStore: StoreOpener = async (dataDir, { mustExist }) =>
-  openDurableStore(dataDir, { scrypt: await scryptParamsFor(dataDir), mustExist });
+/** Opens the store of a data directory; tests inject one with cheap scrypt parameters. */
+export type StoreOpener = (dataDir: string, options: { mustExist: boolean; env?: NodeJS.ProcessEnv }) => Promise<DurableStore>;
+
+export const openCliStore: StoreOpener = async (dataDir, { mustExist, env }) =>
+  openDurableStore(dataDir, { scrypt: await scryptParamsFor(dataDir), mustExist, backend: storeBackendFor(dataDir, env) });
 
 /**
  * Runs `body` on the data directory's store and always closes it. Store failures become exit codes:
@@ -36,7 +51,7 @@ export async function withStore(
 ): Promise<number> {
   let store: DurableStore | undefined;
   try {
-    store = await open(dataDir, options);
+    store = await open(dataDir, { ...options, env: io.env });
     return await body(store);
   } catch (err) {
     if (!(err instanceof StoreError)) throw err;

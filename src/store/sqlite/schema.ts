@@ -1,6 +1,7 @@
 // The SQLite schema as numbered migrations, applied in order and recorded in `schema_migrations`.
 // A migration, once released, is never edited: a change to the schema is a new entry at the end of the list.
 import type Database from 'better-sqlite3';
+import type { AppliedMigration } from '../options.js';
 import { StoreError } from '../types.js';
 
 export interface Migration {
@@ -62,6 +63,21 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
       CREATE INDEX keys_by_use ON keys (use, created_at);`,
   },
+  {
+    version: 4,
+    name: 'audit_log',
+    // AUTOINCREMENT so an id is never reused, even after the newest entries are deleted by hand.
+    sql: `
+      CREATE TABLE audit_log (
+        id           INTEGER PRIMARY KEY AUTOINCREMENT,
+        at           INTEGER NOT NULL,
+        actor        TEXT    NOT NULL,
+        action       TEXT    NOT NULL,
+        target       TEXT,
+        details_json TEXT
+      ) STRICT;
+      CREATE INDEX audit_log_by_target ON audit_log (target, id);`,
+  },
 ];
 
 /** How long a connection waits for another one's write lock before failing with SQLITE_BUSY. */
@@ -73,17 +89,27 @@ export const BUSY_TIMEOUT_MS = 5000;
  * server share one file. synchronous=NORMAL is durable across application crashes in WAL mode and only risks the
  * last transactions on power loss, for far fewer fsyncs.
  */
-export function prepareDatabase(db: Database.Database, now: () => number, migrations = MIGRATIONS): void {
+export function prepareDatabase(
+  db: Database.Database,
+  now: () => number,
+  migrations = MIGRATIONS,
+  onMigration?: (applied: AppliedMigration) => void,
+): void {
   // busy_timeout first: switching to WAL itself needs a lock another process may hold.
   db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
-  migrate(db, now, migrations);
+  migrate(db, now, migrations, onMigration);
 }
 
 /** Applies pending migrations, each in its own transaction; returns the versions it applied. */
-export function migrate(db: Database.Database, now: () => number, migrations = MIGRATIONS): number[] {
+export function migrate(
+  db: Database.Database,
+  now: () => number,
+  migrations = MIGRATIONS,
+  onMigration?: (applied: AppliedMigration) => void,
+): number[] {
   db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
     version    INTEGER PRIMARY KEY,
     name       TEXT    NOT NULL,
@@ -102,13 +128,18 @@ export function migrate(db: Database.Database, now: () => number, migrations = M
   for (const migration of [...migrations].sort((a, b) => a.version - b.version)) {
     // IMMEDIATE takes the write lock before reading, so two processes opening a new file at once cannot both
     // decide to apply the same migration: the second waits (busy_timeout), then sees it recorded and skips it.
-    db.transaction(() => {
-      if (appliedVersions().has(migration.version)) return;
+    const started = Date.now();
+    const ran = db.transaction(() => {
+      if (appliedVersions().has(migration.version)) return false;
       db.exec(migration.sql);
       db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)')
         .run(migration.version, migration.name, now());
-      applied.push(migration.version);
+      return true;
     }).immediate();
+    if (ran) {
+      applied.push(migration.version);
+      onMigration?.({ version: migration.version, name: migration.name, ms: Date.now() - started });
+    }
   }
   return applied;
 }

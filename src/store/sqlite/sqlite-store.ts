@@ -1,4 +1,4 @@
-// The embedded durable store: one SQLite file holding users, clients and keys.
+// The embedded durable store: one SQLite file holding users, clients, keys and the audit log.
 import { closeSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { PasswordHasher } from '../../auth/password.js';
@@ -6,6 +6,7 @@ import type { DurableStoreOptions } from '../options.js';
 import { StoreError, type DurableStore } from '../types.js';
 import { prepareDatabase } from './schema.js';
 import { guard } from './sqlite-errors.js';
+import { SqliteAuditLog } from './sqlite-audit.js';
 import { SqliteClientStore } from './sqlite-clients.js';
 import { SqliteKeyStore } from './sqlite-keys.js';
 import { SqliteUserStore } from './sqlite-users.js';
@@ -26,7 +27,7 @@ export function openSqliteStore(file: string, options: DurableStoreOptions): Dur
     throw new StoreError('UNAVAILABLE', `cannot open database ${file}: ${(err as Error).message}`, { cause: err });
   }
   try {
-    guard(() => prepareDatabase(db, now));
+    guard(() => prepareDatabase(db, now, undefined, options.onMigration));
   } catch (err) {
     db.close();
     throw err instanceof StoreError ? err : new StoreError('UNAVAILABLE', `cannot prepare database ${file}`, { cause: err });
@@ -36,6 +37,7 @@ export function openSqliteStore(file: string, options: DurableStoreOptions): Dur
     users: new SqliteUserStore(db, hasher, now),
     clients: new SqliteClientStore(db, now),
     keys: new SqliteKeyStore(db),
+    audit: new SqliteAuditLog(db, now),
     async ping() {
       guard(() => ping.get());
     },

@@ -60,8 +60,10 @@ describe('sqlite store specifics', () => {
     try {
       assert.deepEqual(migrate(db, () => 0), []);
       const extra = [...MIGRATIONS, { version: 99, name: 'extra', sql: 'CREATE TABLE extra (x INTEGER) STRICT' }];
-      assert.deepEqual(migrate(db, () => 0, extra), [99]);
-      assert.deepEqual(migrate(db, () => 0, extra), []);
+      const told: string[] = [];
+      assert.deepEqual(migrate(db, () => 0, extra, (m) => told.push(`${m.version} ${m.name}`)), [99]);
+      assert.deepEqual(migrate(db, () => 0, extra, (m) => told.push(`${m.version} ${m.name}`)), []);
+      assert.deepEqual(told, ['99 extra']);
     } finally {
       db.close();
     }
