@@ -4,9 +4,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { CohortConfig } from './config/types.js';
 import { issuerOf } from './config/load.js';
-import { openDurableStore } from './store/index.js';
-import { ensureFirstAdmin, ensureKeys } from './store/bootstrap.js';
-import { withBootstrapLock } from './store/bootstrap-lock.js';
+import { openDurableStore, storeBackendOf } from './store/index.js';
+import { bootstrapStore } from './store/bootstrap.js';
 import type { DurableStore } from './store/types.js';
 import { createNodeState } from './state/index.js';
 import type { StateServices } from './state/types.js';
@@ -101,12 +100,11 @@ export async function startNode(options: StartOptions): Promise<RunningNode> {
   let store: DurableStore | undefined;
   let state: StateServices | undefined;
   try {
-    store = await openDurableStore(config.dataDir, { scrypt: config.auth.scrypt });
-    const durableStore = store;
-    const { keys, admin } = await withBootstrapLock(config.dataDir, async () => ({
-      keys: await ensureKeys(durableStore),
-      admin: await ensureFirstAdmin(durableStore, config.auth.initialAdmin.username, env.COHORT_ADMIN_PASSWORD),
-    }));
+    store = await openDurableStore(config.dataDir, {
+      scrypt: config.auth.scrypt, backend: storeBackendOf(config),
+      onMigration: (m) => logger.info({ event: 'migration.applied', version: m.version, name: m.name, ms: m.ms }, 'schema migration applied'),
+    });
+    const { keys, admin } = await bootstrapStore(store, config.dataDir, config.auth.initialAdmin.username, env.COHORT_ADMIN_PASSWORD);
     if (keys.created.length > 0) logger.info({ created: keys.created }, 'data directory initialised');
     if (admin?.generatedPassword) {
       (options.announce ?? ((t) => process.stderr.write(t)))(
@@ -164,6 +162,7 @@ export async function startNode(options: StartOptions): Promise<RunningNode> {
     const durable = store;
     status.register({ name: 'store', critical: true, check: () => durable.ping() });
     status.register({ name: 'state', critical: false, check: async () => nodeState.checkSynced() });
+    for (const check of nodeState.checks ?? []) status.register(check);
     metrics.setLiveSessions(() => nodeState.liveSessions());
 
     handler = createRouter({

@@ -38,7 +38,9 @@ describe('schema', () => {
     const d = buildDefaults();
     assert.equal(d.node.name, hostname());
     const expected: Record<string, unknown> = {
-      dataDir: './cohort-data', 'node.index': 0, 'node.role': 'standalone', 'http.host': '127.0.0.1',
+      dataDir: './cohort-data', 'store.backend': 'sqlite', 'store.postgres.url': '', 'store.postgres.poolSize': 10,
+      'store.postgres.connectTimeoutMs': 5000, 'store.postgres.statementTimeoutMs': 5000, 'store.migrateOnStart': true,
+      'node.index': 0, 'node.role': 'standalone', 'http.host': '127.0.0.1',
       'http.port': 9000, 'http.issuer': '', 'http.trustProxy': false, 'http.maxBodyBytes': 65536, 'log.level': 'info',
       'auth.scrypt.cost': 32768, 'auth.scrypt.blockSize': 8, 'auth.scrypt.parallelization': 1,
       'auth.scrypt.keyLength': 32, 'auth.scrypt.maxMemoryMb': 64, 'auth.lockout.maxFailuresPerUser': 5,
@@ -54,6 +56,8 @@ describe('schema', () => {
       'cluster.failureTimeoutMs': 2000, 'cluster.rpcTimeoutMs': 2000, 'cluster.bulkTimeoutMs': 10000,
       'cluster.majorityOnly': false, 'cluster.failoverPeers': 1, 'cluster.maxFrameBytes': 16777216,
       'session.maxPerUser': 0, 'session.limitAction': 'refuse', 'session.allowLogoutAll': false, 'admin.apiToken': '',
+      'state.redis.url': 'redis://127.0.0.1:6379', 'state.redis.password': '', 'state.redis.keyPrefix': 'cohort:', 'state.redis.sentinels': '',
+      'state.redis.sentinelName': '', 'state.redis.cluster': false, 'state.redis.commandTimeoutMs': 1000,
       'state.cookie.rotationSeconds': 3600, 'state.cookie.keysKept': 3, 'state.cookie.staticKey': '',
     };
     for (const s of ['sessions', 'interRequest', 'tokens', 'replay', 'artifacts', 'registry', 'revocations', 'loginFailures']) {

@@ -111,6 +111,7 @@ function checkIssuer(value: string): string | undefined {
 /** One-line descriptions of the top-level sections, in the order the docs list them. */
 export const SECTIONS: Readonly<Record<string, string>> = {
   general: 'Where the node keeps its data.',
+  store: 'Durable data (users, clients, keys, audit log): an embedded SQLite file per node, or one PostgreSQL database shared by all.',
   node: 'Identity of this node in the cluster.',
   http: 'The HTTP listener that serves browsers, relying parties and service providers.',
   log: 'Structured JSON logs on stdout.',
@@ -119,7 +120,7 @@ export const SECTIONS: Readonly<Record<string, string>> = {
   admin: 'The admin API (logged-on list, remote kill).',
   oidc: 'Lifetimes of OpenID Connect / OAuth 2 artefacts.',
   cluster: 'Membership and the authenticated TLS back channel between nodes (roles engine and console).',
-  state: 'Runtime state services: which backend holds each one, and the size limits of the local backend.',
+  state: 'Runtime state services: which backend holds each one, the size limits of the local backend, the Redis connection.',
 };
 
 const BACKENDS = ['auto', 'local', 'peer', 'redis'] as const;
@@ -132,7 +133,7 @@ type StateConfig = CohortConfig['state'];
 function backend<S extends keyof StateConfig['backend'] & string>(service: S, holds: string) {
   return oneOf({
     path: `state.backend.${service}` as `state.backend.${S}` & ConfigPath, values: BACKENDS, default: 'auto',
-    doc: `Backend holding ${holds}. auto = local when standalone, peer in a cluster; local = in-memory on this node.`,
+    doc: `Backend holding ${holds}. auto = local when standalone, peer in a cluster; local = in-memory on this node; redis = state.redis.*.`,
   });
 }
 function localCap<N extends keyof StateConfig['local'] & string>(name: N, holds: string, dflt: number) {
@@ -142,6 +143,36 @@ function localCap<N extends keyof StateConfig['local'] & string>(name: N, holds:
   });
 }
 
+
+/** store.postgres.url: empty, or a URL node-postgres understands. Never echoes the value: it holds a password. */
+function checkPostgresUrl(value: string): string | undefined {
+  if (value === '') return undefined;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return 'must be a URL like postgres://user:password@host:5432/database';
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:') return 'must start with postgres:// or postgresql://';
+  return undefined;
+}
+
+/**
+ * state.redis.url: a redis:// or rediss:// URL without a password, which goes in the secret state.redis.password
+ * so that `cohort config show` and logs can print the URL.
+ */
+function checkRedisUrl(value: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return 'must be a URL like redis://host:6379/0';
+  }
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') return 'must start with redis:// or rediss://';
+  if (url.password !== '') return 'must not contain a password: set state.redis.password instead';
+  if (!/^\/?\d*$/.test(url.pathname)) return 'may name only a database number, e.g. redis://host:6379/0';
+  return undefined;
+}
 
 /** Comma-separated host:port list (IPv6 as [addr]:port); empty allowed. */
 function checkHostList(value: string): string | undefined {
@@ -175,6 +206,32 @@ export const SCHEMA = defineSchema([
   str({
     path: 'dataDir', default: './cohort-data', minLength: 1, maxLength: 4096,
     doc: 'Directory of the embedded stores and the default cohort.json; relative to the working directory.',
+  }),
+
+  oneOf({
+    path: 'store.backend', values: ['sqlite', 'postgres'], default: 'sqlite',
+    doc: 'sqlite = a file in dataDir, nothing to install (each node its own copy); postgres = one database every node shares.',
+  }),
+  str({
+    path: 'store.postgres.url', default: '', maxLength: 4096, secret: true, check: checkPostgresUrl,
+    rule: 'empty or a postgres:// URL',
+    doc: 'PostgreSQL connection URL, postgres://user:password@host:5432/db (add ?sslmode=verify-full across networks).',
+  }),
+  int({
+    path: 'store.postgres.poolSize', default: 10, min: 1, max: 1_000,
+    doc: 'Most connections one node opens; nodes x poolSize must stay below the server\'s max_connections (100 by default).',
+  }),
+  int({
+    path: 'store.postgres.connectTimeoutMs', default: 5_000, min: 100, max: 120_000,
+    doc: 'Longest wait for a connection, in ms; bounds how long a request hangs while the database is unreachable.',
+  }),
+  int({
+    path: 'store.postgres.statementTimeoutMs', default: 5_000, min: 100, max: 600_000,
+    doc: 'Longest one query may run, in ms (server statement_timeout); Cohort\'s queries take milliseconds.',
+  }),
+  bool({
+    path: 'store.migrateOnStart', default: true,
+    doc: 'Apply pending PostgreSQL schema migrations at start (once, under an advisory lock); off = run `cohort db migrate` first.',
   }),
 
   str({
@@ -379,8 +436,8 @@ export const SCHEMA = defineSchema([
     doc: 'Backend of login-transaction state. cookie = encrypted in the browser (no shared state); local needs a sticky balancer.',
   }),
   int({
-    path: 'state.cookie.rotationSeconds', default: 3_600, min: 60, max: 30 * DAY,
-    doc: 'How often the oldest live member rotates the cookie-mode encryption key, in seconds.',
+    path: 'state.cookie.rotationSeconds', default: 3_600, min: 5, max: 30 * DAY,
+    doc: 'How often the oldest live member rotates the cookie-mode encryption key, in seconds (under 60: for tests only).',
   }),
   int({
     path: 'state.cookie.keysKept', default: 3, min: 1, max: 20,
@@ -396,6 +453,36 @@ export const SCHEMA = defineSchema([
   backend('registry', 'which RPs/SPs each session was issued to (single logout)'),
   backend('revocations', 'revoked session ids'),
   backend('loginFailures', 'failed sign-in counters'),
+  str({
+    path: 'state.redis.url', default: 'redis://127.0.0.1:6379', minLength: 1, maxLength: 4096,
+    check: checkRedisUrl, rule: 'a redis:// or rediss:// URL without a password',
+    doc: 'Redis/Valkey for the redis backend: redis[s]://[user@]host:port[/db]; the seed node in cluster mode.',
+  }),
+  str({
+    path: 'state.redis.password', default: '', maxLength: 1024, secret: true,
+    doc: 'Password Cohort sends to Redis (AUTH, with the URL\'s user name if any); empty = no AUTH.',
+  }),
+  str({
+    path: 'state.redis.keyPrefix', default: 'cohort:', maxLength: 64,
+    check: (v) => (/[{}]/.test(v) ? 'must not contain { or } (Redis Cluster hash tags)' : undefined), rule: 'no { or }',
+    doc: 'Prefix of every key and channel, so several Cohort clusters (or other applications) can share one Redis.',
+  }),
+  str({
+    path: 'state.redis.sentinels', default: '', maxLength: 8192, check: checkHostList, rule: 'comma-separated host:port',
+    doc: 'Sentinels (host:port list) that name the current primary; empty = connect to state.redis.url directly.',
+  }),
+  str({
+    path: 'state.redis.sentinelName', default: '', maxLength: 255,
+    doc: 'Name of the primary the Sentinels monitor (their `sentinel monitor <name>`); required with sentinels.',
+  }),
+  bool({
+    path: 'state.redis.cluster', default: false,
+    doc: 'Redis Cluster: discover the nodes from state.redis.url and route each key to its slot.',
+  }),
+  int({
+    path: 'state.redis.commandTimeoutMs', default: 1_000, min: 10, max: 60_000,
+    doc: 'Longest wait for one Redis call, in ms; while Redis is down calls fail at once, a hung server costs this much.',
+  }),
   localCap('maxSessions', 'sessions', 100_000),
   localCap('maxInterRequests', 'login transactions', 50_000),
   localCap('maxTokens', 'OIDC codes, tokens and grants', 200_000),
@@ -421,6 +508,11 @@ export interface Constraint {
 
 export const CONSTRAINTS: readonly Constraint[] = [
   {
+    path: 'store.postgres.url',
+    check: (c) => (c.store.backend === 'postgres' && c.store.postgres.url === ''
+      ? "must be set when store.backend is 'postgres'" : undefined),
+  },
+  {
     // Nodes speak plain HTTP; an https issuer means a proxy terminates TLS, and Secure cookies can only be set when
     // the node trusts that proxy's X-Forwarded-Proto.
     path: 'http.trustProxy',
@@ -434,6 +526,17 @@ export const CONSTRAINTS: readonly Constraint[] = [
       check: (c) => (c.node.role === 'standalone' && c.state.backend[service] === 'peer'
         ? "is 'peer', which needs node.role engine or console" : undefined),
     })),
+  {
+    path: 'state.redis.sentinelName',
+    check: (c) => (c.state.redis.sentinels.trim() !== '' && c.state.redis.sentinelName === ''
+      ? 'must be set when state.redis.sentinels is' : undefined),
+  },
+  {
+    // ioredis speaks to a Cluster or through Sentinels, not both at once.
+    path: 'state.redis.cluster',
+    check: (c) => (c.state.redis.cluster && c.state.redis.sentinels.trim() !== ''
+      ? 'cannot be combined with state.redis.sentinels' : undefined),
+  },
   {
     // Node refuses a hash whose memory exceeds maxmem, so a mismatch would surface only at the first sign-in.
     path: 'auth.scrypt.maxMemoryMb',

@@ -7,6 +7,19 @@ export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' |
 
 export interface CohortConfig {
   dataDir: string;
+  store: {
+    /** Where durable data lives: the embedded SQLite file of each node, or one shared PostgreSQL database. */
+    backend: 'sqlite' | 'postgres';
+    postgres: {
+      /** postgres://user:password@host:port/database; a secret. */
+      url: string;
+      poolSize: number;
+      connectTimeoutMs: number;
+      statementTimeoutMs: number;
+    };
+    /** Apply pending PostgreSQL schema migrations at start (SQLite always migrates its own file). */
+    migrateOnStart: boolean;
+  };
   node: {
     name: string;
     index: number;
@@ -83,6 +96,19 @@ export interface CohortConfig {
       rotationSeconds: number;
       keysKept: number;
       staticKey: string;
+    };
+    /** Connection of the redis backend (services whose state.backend.* is redis). */
+    redis: {
+      /** redis:// or rediss:// URL, without a password. */
+      url: string;
+      /** AUTH password; a secret. */
+      password: string;
+      keyPrefix: string;
+      /** Comma-separated host:port list of Sentinels; empty = no Sentinel. */
+      sentinels: string;
+      sentinelName: string;
+      cluster: boolean;
+      commandTimeoutMs: number;
     };
     local: {
       maxSessions: number;

@@ -1,12 +1,15 @@
 // Chooses the backend of each state service from configuration: `auto` is local on a standalone node and peer in
-// a cluster; a service may be pinned to local (e.g. interRequest behind a sticky balancer). Redis arrives with the
-// real-engines work and is refused with a clear message until then.
+// a cluster; a service may be pinned to local (e.g. interRequest behind a sticky balancer), interRequest may live in
+// encrypted browser cookies (state/cookie), and any service may live in Redis/Valkey (state/redis), which every node
+// shares with no peer RPC.
 import type { CohortConfig } from '../config/types.js';
 import type { ClusterRpc } from '../cluster/types.js';
 import type { Logger } from '../ops/logger.js';
 import { parseIndexList } from '../cluster/from-config.js';
 import { createLocalStateServices } from './local/index.js';
 import { createPeerStateServices } from './peer/index.js';
+import { createRedisStateServices, overlayRedis, redisOptionsFromConfig } from './redis/index.js';
+import { createCookieInterRequest, withCookieInterRequest } from './cookie/index.js';
 import { STATE_SERVICE_NAMES, type StateServiceName, type StateServices } from './types.js';
 
 export interface NodeState {
@@ -19,32 +22,53 @@ export interface NodeState {
   checkSynced(): void;
   /** Records held per service (peer backend), for /status/v2; undefined when every service is local. */
   held?: () => Promise<Record<string, unknown>>;
+  /** Health checks of external services the state depends on (redis), for the node to register with its status. */
+  checks?: Array<{ name: string; critical: boolean; check(): Promise<void> }>;
 }
 
 export class StateConfigError extends Error {
   readonly code = 'STATE_CONFIG';
 }
 
-export function resolveBackend(config: CohortConfig, service: StateServiceName): 'local' | 'peer' {
+export function resolveBackend(config: CohortConfig, service: StateServiceName): 'local' | 'peer' | 'cookie' | 'redis' {
   const chosen = config.state.backend[service];
-  if (chosen === 'cookie') throw new StateConfigError(`state.backend.${service} = cookie is not available in this version; use local or peer`);
-  if (chosen === 'redis') throw new StateConfigError(`state.backend.${service} = redis is not available in this version; use local or peer`);
+  if (chosen === 'cookie' && service !== 'interRequest') throw new StateConfigError(`state.backend.${service} = cookie: only interRequest can live in cookies`);
   if (chosen === 'auto') return config.node.role === 'standalone' ? 'local' : 'peer';
   return chosen;
 }
 
 export function createNodeState(config: CohortConfig, cluster: ClusterRpc | undefined, logger?: Logger): NodeState {
-  const local = createLocalStateServices(config.state.local);
+  if (resolveBackend(config, 'interRequest') !== 'cookie') return createServiceState(config, cluster, logger);
+  // Cookie mode replaces the interRequest service built below (a local one, never used) and joins catch-up. Built
+  // first: a bad state.cookie.staticKey is refused before any other service starts.
+  const cookie = createCookieInterRequest(config, cluster, logger);
+  try {
+    return withCookieInterRequest(createServiceState(config, cluster, logger), cookie);
+  } catch (err) {
+    cookie.ring.close();
+    throw err;
+  }
+}
+
+function createServiceState(config: CohortConfig, cluster: ClusterRpc | undefined, logger?: Logger): NodeState {
   const backends = new Map(STATE_SERVICE_NAMES.map((s) => [s, resolveBackend(config, s)] as const));
+  // A service configured redis takes its local counterpart's place, so everything below picks it as a local one.
+  const redis = [...backends.values()].includes('redis') ? createRedisStateServices(redisOptionsFromConfig(config, logger)) : undefined;
+  const local = overlayRedis(createLocalStateServices(config.state.local), redis, (s) => backends.get(s) === 'redis');
+  const checks = redis ? [{ name: 'redis', critical: true, check: () => redis.ping() }] : undefined;
   if (![...backends.values()].includes('peer')) {
     return {
       services: local,
       catchUp: async () => ({ completed: true, records: 0, ms: 0 }),
       liveSessions: () => local.sessions.count(),
       checkSynced: () => undefined,
+      checks,
     };
   }
-  if (!cluster) throw new StateConfigError('the peer state backend needs a cluster role (node.role engine or console)');
+  if (!cluster) {
+    void local.close();
+    throw new StateConfigError('the peer state backend needs a cluster role (node.role engine or console)');
+  }
   const peer = createPeerStateServices({
     rpc: cluster,
     limits: config.state.local,
@@ -76,6 +100,7 @@ export function createNodeState(config: CohortConfig, cluster: ClusterRpc | unde
     catchUp: () => peer.catchUp(),
     liveSessions: () => (backends.get('sessions') === 'peer' ? peer.sessions.countOwned() : local.sessions.count()),
     held: async () => peer.stats(),
+    checks,
     checkSynced: () => {
       if (!peer.ready) throw new Error('still copying state from the cluster (retrying in the background)');
     },

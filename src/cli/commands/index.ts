@@ -5,6 +5,7 @@ import { configCommand } from './config.js';
 import { usersCommand } from './users.js';
 import { clientsCommand } from './clients.js';
 import { clusterCommand } from './cluster.js';
+import { dbCommand } from './db.js';
 
 export const commands: Command[] = [
   startCommand,
@@ -12,4 +13,5 @@ export const commands: Command[] = [
   usersCommand,
   clientsCommand,
   clusterCommand,
+  dbCommand,
 ];
