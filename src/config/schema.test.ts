@@ -58,7 +58,7 @@ describe('schema', () => {
       'session.maxPerUser': 0, 'session.limitAction': 'refuse', 'session.allowLogoutAll': false, 'admin.apiToken': '',
       'state.redis.url': 'redis://127.0.0.1:6379', 'state.redis.password': '', 'state.redis.keyPrefix': 'cohort:', 'state.redis.sentinels': '',
       'state.redis.sentinelName': '', 'state.redis.cluster': false, 'state.redis.commandTimeoutMs': 1000,
-      'state.cookie.rotationSeconds': 3600, 'state.cookie.keysKept': 3, 'state.cookie.staticKey': '',
+      'state.revocationsReadLocalOnly': true, 'state.cookie.rotationSeconds': 3600, 'state.cookie.keysKept': 3, 'state.cookie.staticKey': '',
     };
     for (const s of ['sessions', 'interRequest', 'tokens', 'replay', 'artifacts', 'registry', 'revocations', 'loginFailures']) {
       expected[`state.backend.${s}`] = 'auto';

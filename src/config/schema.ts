@@ -435,6 +435,10 @@ export const SCHEMA = defineSchema([
     path: 'state.backend.interRequest', values: ['auto', 'local', 'peer', 'cookie', 'redis'], default: 'auto',
     doc: 'Backend of login-transaction state. cookie = encrypted in the browser (no shared state); local needs a sticky balancer.',
   }),
+  bool({
+    path: 'state.revocationsReadLocalOnly', default: true,
+    doc: 'Revocation checks read the local copy (every node holds the whole list): fast; false also asks the peers.',
+  }),
   int({
     path: 'state.cookie.rotationSeconds', default: 3_600, min: 5, max: 30 * DAY,
     doc: 'How often the oldest live member rotates the cookie-mode encryption key, in seconds (under 60: for tests only).',

@@ -92,6 +92,8 @@ export interface CohortConfig {
       | 'loginFailures', string>;
     backend: Record<'sessions' | 'tokens' | 'replay' | 'artifacts' | 'registry' | 'revocations'
       | 'loginFailures', StateBackend> & { interRequest: StateBackend | 'cookie' };
+    /** Revocation checks read this node's copy of the list (every node has all of it) instead of asking peers. */
+    revocationsReadLocalOnly: boolean;
     cookie: {
       rotationSeconds: number;
       keysKept: number;

@@ -77,7 +77,7 @@ function createServiceState(config: CohortConfig, cluster: ClusterRpc | undefine
     majorityOnly: config.cluster.majorityOnly,
     rpcTimeoutMs: config.cluster.rpcTimeoutMs,
     bulkTimeoutMs: config.cluster.bulkTimeoutMs,
-    readLocalOnly: true,
+    readLocalOnly: config.state.revocationsReadLocalOnly,
     ...(logger ? { logger } : {}),
   });
   const pick = <S extends StateServiceName>(s: S): StateServices[S] => (backends.get(s) === 'peer' ? peer[s] : local[s]);
