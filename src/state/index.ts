@@ -56,10 +56,19 @@ function createServiceState(config: CohortConfig, cluster: ClusterRpc | undefine
   const redis = [...backends.values()].includes('redis') ? createRedisStateServices(redisOptionsFromConfig(config, logger)) : undefined;
   const local = overlayRedis(createLocalStateServices(config.state.local), redis, (s) => backends.get(s) === 'redis');
   const checks = redis ? [{ name: 'redis', critical: true, check: () => redis.ping() }] : undefined;
+  // Starting nodes wait (bounded) for Redis before they call themselves ready; if it stays away, the critical
+  // health check keeps lbstatus at 503 until it answers.
+  const redisReady = async () => {
+    await redis?.waitReady(config.cluster.bulkTimeoutMs).catch(() => undefined);
+  };
   if (![...backends.values()].includes('peer')) {
     return {
       services: local,
-      catchUp: async () => ({ completed: true, records: 0, ms: 0 }),
+      catchUp: async () => {
+        const started = Date.now();
+        await redisReady();
+        return { completed: true, records: 0, ms: Date.now() - started };
+      },
       liveSessions: () => local.sessions.count(),
       checkSynced: () => undefined,
       checks,
@@ -97,7 +106,10 @@ function createServiceState(config: CohortConfig, cluster: ClusterRpc | undefine
   };
   return {
     services,
-    catchUp: () => peer.catchUp(),
+    catchUp: async () => {
+      await redisReady();
+      return peer.catchUp();
+    },
     liveSessions: () => (backends.get('sessions') === 'peer' ? peer.sessions.countOwned() : local.sessions.count()),
     held: async () => peer.stats(),
     checks,

@@ -3,7 +3,8 @@
 // reserved port where a load balancer would stand; tests choose the node of every request themselves, which is what
 // a balancer does (cookies are per host, so all nodes on 127.0.0.1 share them like one balanced host name).
 import { createServer } from 'node:net';
-import * as oidc from 'openid-client';
+import type * as oidc from 'openid-client';
+import { rpVia } from './rp.js';
 import { runCli, startCohort, tempDir, type CohortProcess } from './processes.js';
 import { waitFor } from './wait.js';
 
@@ -136,13 +137,7 @@ export class TestCluster {
    * the cluster's issuer, so tokens and ID tokens validate exactly as behind a real balancer.
    */
   async rp(index: number, clientId: string, clientSecret?: string): Promise<oidc.Configuration> {
-    const base = this.url(index);
-    const metadata = await (await fetch(`${base}/.well-known/openid-configuration`)).json() as Record<string, unknown>;
-    for (const [key, value] of Object.entries(metadata)) {
-      if (typeof value === 'string' && key !== 'issuer' && value.startsWith(this.issuer)) metadata[key] = base + value.slice(this.issuer.length);
-    }
-    const config = new oidc.Configuration(metadata as oidc.ServerMetadata, clientId, clientSecret, clientSecret ? undefined : oidc.None());
-    oidc.allowInsecureRequests(config);
-    return config;
+    return rpVia(this.url(index), this.issuer, clientId, clientSecret);
   }
+
 }

@@ -11,6 +11,20 @@ export async function discover(issuer: string, clientId: string, clientSecret?: 
   });
 }
 
+/**
+ * An openid-client configuration whose endpoints are on `nodeUrl` (as if a balancer sent the RP there), with the
+ * cluster's `issuer`, so tokens and ID tokens validate exactly as behind a real balancer.
+ */
+export async function rpVia(nodeUrl: string, issuer: string, clientId: string, clientSecret?: string): Promise<oidc.Configuration> {
+  const metadata = await (await fetch(`${nodeUrl}/.well-known/openid-configuration`)).json() as Record<string, unknown>;
+  for (const [key, value] of Object.entries(metadata)) {
+    if (typeof value === 'string' && key !== 'issuer' && value.startsWith(issuer)) metadata[key] = nodeUrl + value.slice(issuer.length);
+  }
+  const config = new oidc.Configuration(metadata as oidc.ServerMetadata, clientId, clientSecret, clientSecret ? undefined : oidc.None());
+  oidc.allowInsecureRequests(config);
+  return config;
+}
+
 export interface LogoutReceiver {
   url: string;
   tokens: string[];
