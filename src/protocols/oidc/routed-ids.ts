@@ -6,7 +6,7 @@
 // oidc-provider mints these with nanoid inside its model classes and has no option for it, so the few methods that
 // mint are wrapped here, in this one place. Each wrapper keeps the library's randomness and only appends the index.
 import type Provider from 'oidc-provider';
-import { routedId } from '../../state/routed-id.js';
+import { ownerIndexOf, routedId } from '../../state/routed-id.js';
 
 const TOKEN_MODELS = [
   'AccessToken', 'AuthorizationCode', 'RefreshToken', 'ClientCredentials', 'DeviceCode',
@@ -17,7 +17,7 @@ const TOKEN_MODELS = [
 type Minting = { prototype: { generateTokenId?: (this: unknown) => string } };
 type SessionClass = {
   instantiate(this: SessionClass, payload?: Record<string, unknown>): { jti: string; uid: string };
-  prototype: { resetIdentifier(this: { id: string; oldId?: string; touched?: boolean }): void };
+  prototype: { resetIdentifier(this: { id: string; oldId?: string; touched?: boolean; uid?: string }): void };
 };
 
 export function routeProviderIds(provider: Provider, nodeIndex: number): void {
@@ -41,10 +41,11 @@ export function routeProviderIds(provider: Provider, nodeIndex: number): void {
     }
     return session;
   };
-  Session.prototype.resetIdentifier = function resetRoutedIdentifier() {
-    // Session fixation defence at sign-in: a fresh id, owned by the node that handled the sign-in.
+  Session.prototype.resetIdentifier = function resetRoutedIdentifier(this: { id: string; oldId?: string; touched?: boolean; uid?: string }) {
+    // Session fixation defence at sign-in: a fresh id. It keeps the owner its uid names (the node where the browser's
+    // session began), so lookups by id and by uid reach the same owner whichever node handled the sign-in.
     this.oldId = this.id;
-    this.id = routedId(nodeIndex);
+    this.id = routedId(ownerIndexOf(this.uid ?? '') ?? nodeIndex);
     this.touched = true;
   };
 }
