@@ -47,13 +47,16 @@ describe('owner order', () => {
     assert.equal(commonPrefixLength('10.0.1.5', '10.0.1.7'), 7);
   });
 
-  it('puts the owner first, then the nearest addresses, then by index', () => {
+  it('puts the owner first, then the nearest addresses, then round the ring of indexes from the owner', () => {
     const addresses: Record<number, string> = {
       1: '10.0.0.1:7901', 2: '10.0.1.2:7901', 3: '10.0.0.3:7901', 4: '10.0.0.1:7902', 5: '192.168.0.5:7901',
     };
     const addressOf = (i: number) => addresses[i] ?? '';
     assert.deepEqual(ownerOrder(1, [1, 2, 3, 4, 5], addressOf), [1, 4, 3, 2, 5]);
-    assert.deepEqual(ownerOrder(2, [1, 2, 3], () => ''), [2, 1, 3], 'unknown addresses: by index');
+    assert.deepEqual(ownerOrder(2, [1, 2, 3], () => ''), [2, 3, 1], 'unknown addresses: the next index, wrapping');
+    // Same host for all: each node's first failover peer is the next one, so copies spread evenly.
+    const firstPeers = [1, 2, 3].map((o) => ownerOrder(o, [1, 2, 3], () => '127.0.0.1:7901')[1]);
+    assert.deepEqual(firstPeers, [2, 3, 1]);
   });
 });
 

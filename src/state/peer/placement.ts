@@ -40,7 +40,10 @@ export function ownerOrder(owner: number, group: readonly number[], addressOf: (
     index,
     proximity: ownerHost === '' ? 0 : commonPrefixLength(ownerHost, hostOf(addressOf(index))),
   }));
-  others.sort((a, b) => b.proximity - a.proximity || a.index - b.index);
+  // Ties go round the ring from the owner (owner+1, owner+2, ... wrapping), not to the lowest index: otherwise node 1
+  // would be the failover peer of every node of a same-subnet cluster and hold every copy.
+  const ringDistance = (index: number) => (index - owner + 65_536) % 65_536;
+  others.sort((a, b) => b.proximity - a.proximity || ringDistance(a.index) - ringDistance(b.index));
   return [owner, ...others.map((o) => o.index)];
 }
 
