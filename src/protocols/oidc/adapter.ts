@@ -67,9 +67,12 @@ class SessionAdapter implements Adapter {
   async findByUserCode() { return undefined; }
   async consume() { /* sessions are never one-time */ }
   async destroy(id: string) {
-    // Logout and the id renewal at sign-in both end a session id: revoke it everywhere so no copy can come back.
+    // Logout, and the id renewal at sign-in of a browser that was already signed in, end a signed-in session: revoke
+    // its id everywhere so no copy can come back. The anonymous session of a first sign-in is simply deleted (a
+    // revocation per sign-in would flood the capped list and cost a broadcast each).
+    const signedIn = (await this.deps.state.sessions.get(id))?.userId !== undefined;
     await this.deps.state.sessions.delete(id);
-    await this.deps.state.revocations.revoke(id, this.now() + this.deps.sessionTtlMs);
+    if (signedIn) await this.deps.state.revocations.revoke(id, this.now() + this.deps.sessionTtlMs);
   }
   async revokeByGrantId() { /* sessions are not grant-bound */ }
 }
