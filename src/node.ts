@@ -113,11 +113,13 @@ export async function startNode(options: StartOptions): Promise<RunningNode> {
       logger.info({ username: admin.username }, 'first administrator created from COHORT_ADMIN_PASSWORD');
     }
 
+    // State services register their RPC handlers before the node joins, so no peer ever calls a method that is not
+    // there yet; catch-up runs once the node has joined.
+    const nodeState = createNodeState(config, cluster, logger);
     if (cluster) {
       observeCluster(cluster, logger);
       await cluster.start();
     }
-    const nodeState = createNodeState(config, cluster, logger);
     state = nodeState.services;
     heldState = nodeState.held;
     const signingKeys = (await store.keys.list('sig')).filter((k) => !k.retired)
