@@ -4,7 +4,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as oidc from 'openid-client';
-import { Browser, formAction, hiddenField } from './support/browser.js';
+import { Browser, formAction, hiddenField, roundRobin } from './support/browser.js';
 import { TestCluster } from './support/cluster.js';
 import { runCli } from './support/processes.js';
 import { signIn } from './support/signin.js';
@@ -42,6 +42,25 @@ describe('cluster of three: failover', { timeout: 180_000 }, () => {
       code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256',
     }).href;
   }
+
+  it('completes sign-ins behind a round-robin balancer with no stickiness', async () => {
+    for (let attempt = 0; attempt < 6; attempt++) {
+      const browser = new Browser();
+      const restore = roundRobin(browser, cluster.issuer, () => [1, 2, 3].map((i) => cluster.url(i)));
+      // Start on a different node each time, so the session's first node and the sign-in's node differ.
+      for (let skip = 0; skip < attempt; skip++) await browser.get(`${cluster.issuer}/status/v2/lbstatus`);
+      try {
+        const verifier = oidc.randomPKCECodeVerifier();
+        const rp = await cluster.rp(1 + (attempt % 3), client.client_id, client.client_secret);
+        const result = await signIn(browser, await authorize(rp, verifier), REDIRECT, { username: 'bob', password: PASSWORD });
+        const tokens = await oidc.authorizationCodeGrant(await cluster.rp(1 + ((attempt + 1) % 3), client.client_id, client.client_secret),
+          new URL(result.callbackUrl), { pkceCodeVerifier: verifier });
+        assert.ok(tokens.id_token, `attempt ${attempt}`);
+      } finally {
+        restore();
+      }
+    }
+  });
 
   it('signs in once and reaches applications through every node with no sign-in page, across a SIGKILL', async () => {
     const browser = new Browser();

@@ -5,7 +5,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import * as oidc from 'openid-client';
-import { Browser } from './support/browser.js';
+import { Browser, roundRobin } from './support/browser.js';
 import { freePort } from './support/cluster.js';
 import { runCli, startCohort, tempDir, type CohortProcess } from './support/processes.js';
 import { postgresSkipReason, startPostgres, type PostgresServer } from './support/postgres.js';
@@ -31,6 +31,8 @@ describe('stateless nodes on Redis and PostgreSQL', { timeout: 180_000, skip: sk
   async function startAll(): Promise<void> {
     nodes.length = 0;
     nodes.push(...await Promise.all(dirs.map((d, i) => startCohort({ dataDir: d.path, timeoutMs: 30_000, env: { ...env, COHORT_NODE_INDEX: String(i + 1), COHORT_NODE_NAME: `node-${i + 1}` } }))));
+    // As a balancer would: send traffic only once lbstatus says the node is ready (connected to Redis).
+    for (const node of nodes) await waitFor(`${node.url} ready`, async () => (await fetch(`${node.url}/status/v2/lbstatus`)).status === 200, 15_000);
   }
 
   before(async () => {
@@ -57,28 +59,22 @@ describe('stateless nodes on Redis and PostgreSQL', { timeout: 180_000, skip: sk
     for (const d of dirs) d.remove();
   });
 
-  /** Round robin: every request of the flow goes to the next node. */
+  /** Round robin: every request of the flow goes to the next node, the code redemption too. */
   async function roundRobinSignIn(browser: Browser, credentials?: { username: string; password: string }) {
-    let next = 0;
-    const via = () => nodes[next++ % nodes.length]!.url;
     const rp = await rpVia(nodes[0]!.url, issuer, client.client_id, client.client_secret);
     const verifier = oidc.randomPKCECodeVerifier();
     const url = oidc.buildAuthorizationUrl(rp, {
       redirect_uri: REDIRECT, scope: 'openid groups', code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256',
     }).href;
-    const original = browser.send.bind(browser);
-    browser.send = (method, target, options) => {
-      const u = new URL(target);
-      return original(method, u.origin === new URL(REDIRECT).origin ? target : new URL(u.pathname + u.search, via()).href, options);
-    };
+    const restore = roundRobin(browser, issuer, () => nodes.map((n) => n.url));
     try {
       const result = await signIn(browser, url, REDIRECT, credentials);
-      if (new URL(result.callbackUrl).searchParams.get('error')) throw new Error(`sign-in failed: ${result.callbackUrl}\n${nodes.flatMap((n) => n.logs.slice(-5)).join('\n')}`);
-      const tokenRp = await rpVia(via(), issuer, client.client_id, client.client_secret);
+      if (new URL(result.callbackUrl).searchParams.get('error')) throw new Error(`sign-in failed: ${result.callbackUrl}`);
+      const tokenRp = await rpVia(nodes[Math.floor(Math.random() * nodes.length)]!.url, issuer, client.client_id, client.client_secret);
       const tokens = await oidc.authorizationCodeGrant(tokenRp, new URL(result.callbackUrl), { pkceCodeVerifier: verifier });
       return { ...result, tokens };
     } finally {
-      browser.send = original;
+      restore();
     }
   }
 

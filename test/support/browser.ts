@@ -99,6 +99,24 @@ export class Browser {
   }
 }
 
+/**
+ * A round-robin balancer in front of `nodes`: every request this browser sends to `issuer` goes to the next node.
+ * Returns a function that removes it.
+ */
+export function roundRobin(browser: Browser, issuer: string, nodes: () => string[]): () => void {
+  const original = browser.send.bind(browser);
+  let next = 0;
+  const issuerOrigin = new URL(issuer).origin;
+  const nodeOrigins = () => new Set(nodes().map((n) => new URL(n).origin));
+  browser.send = (method, target, options) => {
+    const url = new URL(target);
+    if (url.origin !== issuerOrigin && !nodeOrigins().has(url.origin)) return original(method, target, options);
+    const list = nodes();
+    return original(method, new URL(url.pathname + url.search, list[next++ % list.length]).href, options);
+  };
+  return () => { browser.send = original; };
+}
+
 /** Value of a hidden input in a page, e.g. the CSRF token. */
 export function hiddenField(html: string, name: string): string {
   const match = new RegExp(`<input type="hidden" name="${name}" value="([^"]*)"`).exec(html)
