@@ -37,8 +37,8 @@ Scenarios:
 
 Options:
   --seconds N     measured seconds per sign-in row, and time cap per latency row (default 10, 1-600)
-  --writes N      session writes per latency row (default 5000, 100-1000000)
-  --sessions N    sessions put for the memory figures (default 100000, 1000-1000000)
+  --writes N      session writes per latency row (default 5000, 100-200000)
+  --sessions N    sessions put for the memory figures (default 100000, 1000-500000)
   --workers N     concurrent browsers in the sign-in rows (default 8, 1-64)
   --only LIST     comma-separated scenarios: latency, signins, memory (default: all)
   -h, --help      show this help
@@ -79,8 +79,8 @@ export function parseClusterOptions(argv: string[]): ClusterBenchOptions | undef
   }
   return {
     seconds: bounded('seconds', values.seconds, 10, 1, 600),
-    writes: bounded('writes', values.writes, 5_000, 100, 1_000_000),
-    sessions: bounded('sessions', values.sessions, 100_000, 1_000, 1_000_000),
+    writes: bounded('writes', values.writes, 5_000, 100, 200_000),
+    sessions: bounded('sessions', values.sessions, 100_000, 1_000, 500_000),
     workers: bounded('workers', values.workers, 8, 1, 64),
     only: CLUSTER_SCENARIOS.filter((s) => only.includes(s)),
   };
