@@ -1,8 +1,9 @@
 // Users in PostgreSQL: the same rules as sqlite-users.ts, statement for statement. Passwords are stored only as
 // scrypt PHC strings (src/auth/password.ts) and never leave this file: every method returns User, without the hash.
+import { withPasswordErrors } from '../password-errors.js';
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
-import { MAX_PASSWORD_BYTES, PasswordError, type PasswordHasher } from '../../auth/password.js';
+import type { PasswordHasher } from '../../auth/password.js';
 import { StoreError, type NewUser, type User, type UserStore } from '../types.js';
 import {
   normaliseUsername, tryUsernameKey, validateEmail, validateLabel, validateNames,
@@ -96,10 +97,10 @@ export class PostgresUserStore implements UserStore {
   async verifyPassword(username: string, password: string): Promise<User | undefined> {
     const row = await this.#row(username);
     if (!row) {
-      await this.#guardPassword(() => this.#hasher.verifyNothing(password));
+      await withPasswordErrors(() => this.#hasher.verifyNothing(password));
       return undefined;
     }
-    const matches = await this.#guardPassword(() => this.#hasher.verify(password, row.password_hash));
+    const matches = await withPasswordErrors(() => this.#hasher.verify(password, row.password_hash));
     if (!matches || row.disabled) return undefined;
     if (this.#hasher.needsRehash(row.password_hash)) await this.#upgradeHash(row, password);
     return toUser(row);
@@ -142,21 +143,7 @@ export class PostgresUserStore implements UserStore {
   }
 
   #hash(password: string): Promise<string> {
-    return this.#guardPassword(() => this.#hasher.hash(password));
-  }
-
-  /** Password problems become StoreError: bad input is INVALID naming the field; an unreadable stored hash is not. */
-  async #guardPassword<T>(step: () => Promise<T>): Promise<T> {
-    try {
-      return await step();
-    } catch (err) {
-      if (!(err instanceof PasswordError)) throw err;
-      if (err.code === 'EMPTY') throw new StoreError('INVALID', 'password: must not be empty', { cause: err });
-      if (err.code === 'TOO_LONG') {
-        throw new StoreError('INVALID', `password: must be at most ${MAX_PASSWORD_BYTES} bytes`, { cause: err });
-      }
-      throw new StoreError('UNAVAILABLE', `password hashing failed: ${err.message}`, { cause: err });
-    }
+    return withPasswordErrors(() => this.#hasher.hash(password));
   }
 
   async #upgradeHash(row: UserRow, password: string): Promise<void> {
