@@ -6,7 +6,8 @@ import type { CohortConfig } from './config/types.js';
 import { issuerOf } from './config/load.js';
 import { openDurableStore, storeBackendOf } from './store/index.js';
 import { bootstrapStore } from './store/bootstrap.js';
-import type { DurableStore } from './store/types.js';
+import type { DurableStore, UserStore } from './store/types.js';
+import { LdapUserStore, ldapUserStoreOptionsOf } from './store/ldap/index.js';
 import { createNodeState } from './state/index.js';
 import type { StateServices } from './state/types.js';
 import { ClusterNode } from './cluster/node.js';
@@ -99,12 +100,18 @@ export async function startNode(options: StartOptions): Promise<RunningNode> {
 
   let store: DurableStore | undefined;
   let state: StateServices | undefined;
+  let ldap: LdapUserStore | undefined;
   try {
     store = await openDurableStore(config.dataDir, {
       scrypt: config.auth.scrypt, backend: storeBackendOf(config),
       onMigration: (m) => logger.info({ event: 'migration.applied', version: m.version, name: m.name, ms: m.ms }, 'schema migration applied'),
     });
-    const { keys, admin } = await bootstrapStore(store, config.dataDir, config.auth.initialAdmin.username, env.COHORT_ADMIN_PASSWORD);
+    // Directory users are managed in the directory: no first admin is created there (keys still are).
+    const { keys, admin } = await bootstrapStore(store, config.dataDir, config.auth.initialAdmin.username, env.COHORT_ADMIN_PASSWORD,
+      config.users.backend !== 'ldap');
+    if (config.users.backend === 'ldap') ldap = new LdapUserStore(ldapUserStoreOptionsOf(config));
+    // Clients and keys always stay in the durable store; only users may come from elsewhere.
+    const users: UserStore = ldap ?? store.users;
     if (keys.created.length > 0) logger.info({ created: keys.created }, 'data directory initialised');
     if (admin?.generatedPassword) {
       (options.announce ?? ((t) => process.stderr.write(t)))(
@@ -130,7 +137,7 @@ export async function startNode(options: StartOptions): Promise<RunningNode> {
     // The logout page's "sign out of all my sessions" needs the terminator, which needs the provider: bound below.
     let logoutAll: LogoutAll | undefined;
     const provider = createProvider({
-      config, issuer, users: store.users, clients: store.clients, state, signingKeys, cookieKeys,
+      config, issuer, users, clients: store.clients, state, signingKeys, cookieKeys,
       logoutAllOffer: (accountId) => logoutAll?.offer(accountId) ?? Promise.resolve(undefined),
     });
     const terminator = createSessionTerminator(provider, state, logger);
@@ -148,7 +155,7 @@ export async function startNode(options: StartOptions): Promise<RunningNode> {
     provider.on('backchannel.success', (_ctx, client) =>
       logger.info({ event: 'logout.backchannel_sent', clientId: client.clientId }, 'back-channel logout sent'));
     const interactions = new Interactions({
-      provider, users: store.users, interRequest: state.interRequest,
+      provider, users, interRequest: state.interRequest,
       csrf: new CsrfTokens(Buffer.from(cookieKeys[0]!, 'base64url')),
       lockout, sessionPolicy,
       maxBodyBytes: config.http.maxBodyBytes, trustProxy: config.http.trustProxy,
@@ -163,6 +170,9 @@ export async function startNode(options: StartOptions): Promise<RunningNode> {
 
     const durable = store;
     status.register({ name: 'store', critical: true, check: () => durable.ping() });
+    // Without the directory nobody can sign in: out of the balancer's pool until it answers a service bind again.
+    const directory = ldap;
+    if (directory) status.register({ name: 'ldap', critical: true, check: () => directory.ping() });
     status.register({ name: 'state', critical: false, check: async () => nodeState.checkSynced() });
     for (const check of nodeState.checks ?? []) status.register(check);
     metrics.setLiveSessions(() => nodeState.liveSessions());
@@ -170,7 +180,7 @@ export async function startNode(options: StartOptions): Promise<RunningNode> {
     handler = createRouter({
       routes: [
         ...opsRoutes(status, metrics), ...interactionRoutes(interactions), ...logoutAll.routes(),
-        ...sessionsApiRoutes({ state, users: store.users, terminator, logger, lockout, apiToken: config.admin.apiToken }),
+        ...sessionsApiRoutes({ state, users, terminator, logger, lockout, apiToken: config.admin.apiToken }),
       ],
       fallback: provider.callback(),
       maxBodyBytes: config.http.maxBodyBytes,
@@ -188,12 +198,14 @@ export async function startNode(options: StartOptions): Promise<RunningNode> {
     server.close();
     await state?.close();
     await cluster?.stop();
+    await ldap?.close();
     await store?.close();
     throw err;
   }
 
   const durable = store;
   const live = state;
+  const directory = ldap;
   return {
     url,
     issuer,
@@ -205,6 +217,7 @@ export async function startNode(options: StartOptions): Promise<RunningNode> {
       });
       await live.close();
       await cluster?.stop();
+      await directory?.close();
       await durable.close();
       logger.info({ event: 'node.stopped' }, 'stopped');
     },

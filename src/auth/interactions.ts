@@ -2,18 +2,18 @@
 // Every POST carries a CSRF token bound to the interaction; every failure answers with a page, never a crash.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type Provider from 'oidc-provider';
-import type { UserStore } from '../store/types.js';
+import { StoreError, type UserStore } from '../store/types.js';
 import type { InterRequestStore } from '../state/types.js';
 import type { CsrfTokens } from '../http/csrf.js';
 import type { Lockout } from './lockout.js';
 import type { SessionPolicy } from './session-policy.js';
 import { readForm } from '../http/body.js';
 import { badRequest, forbidden, serviceUnavailable } from '../http/errors.js';
-import { sendHtml } from '../http/respond.js';
+import { DIRECTORY_UNAVAILABLE, sendHtml } from '../http/respond.js';
 import { clientAddress } from '../http/client-address.js';
 import { changePasswordPage, consentPage, loginPage } from './views/pages.js';
 
-export type SignInOutcome = 'ok' | 'failed' | 'locked';
+export type SignInOutcome = 'ok' | 'failed' | 'locked' | 'unavailable';
 
 export interface InteractionDeps {
   provider: Provider;
@@ -124,9 +124,18 @@ export class Interactions {
       return;
     }
     // Over-long input is a wrong password, never worth hashing (the limit bounds the cost of each attempt).
-    const user = Buffer.byteLength(password) > MAX_PASSWORD_BYTES
-      ? undefined
-      : await this.deps.users.verifyPassword(username, password);
+    let user: Awaited<ReturnType<UserStore['verifyPassword']>>;
+    try {
+      user = Buffer.byteLength(password) > MAX_PASSWORD_BYTES
+        ? undefined
+        : await this.deps.users.verifyPassword(username, password);
+    } catch (err) {
+      // The directory is down: say so on the sign-in page (no failure is counted: the password was never checked).
+      if (!(err instanceof StoreError && err.code === 'UNAVAILABLE')) throw err;
+      this.deps.onSignIn('unavailable', { username, source });
+      again(503, DIRECTORY_UNAVAILABLE);
+      return;
+    }
     if (!user) {
       await this.deps.lockout.recordFailure(username, source);
       this.deps.onSignIn('failed', { username, source });

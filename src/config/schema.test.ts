@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { scryptSync } from 'node:crypto';
 import { hostname } from 'node:os';
-import { SCHEMA, SECTIONS, buildDefaults, defaultOf, envVarOf, scryptMemoryBytes, sectionOf } from './schema.js';
+import { CONSTRAINTS, SCHEMA, SECTIONS, buildDefaults, defaultOf, envVarOf, knobAt, scryptMemoryBytes, sectionOf } from './schema.js';
 import { checkValue, parseText } from './validate.js';
 
 /** Dotted paths of every leaf of a nested plain object. */
@@ -58,6 +58,10 @@ describe('schema', () => {
       'session.maxPerUser': 0, 'session.limitAction': 'refuse', 'session.allowLogoutAll': false, 'admin.apiToken': '',
       'state.redis.url': 'redis://127.0.0.1:6379', 'state.redis.password': '', 'state.redis.keyPrefix': 'cohort:', 'state.redis.sentinels': '',
       'state.redis.sentinelName': '', 'state.redis.cluster': false, 'state.redis.commandTimeoutMs': 1000,
+      'users.backend': 'store', 'ldap.url': '', 'ldap.bindDn': '', 'ldap.bindPassword': '', 'ldap.searchBase': '',
+      'ldap.userFilter': '(uid={username})', 'ldap.idAttribute': 'entryUUID', 'ldap.usernameAttribute': 'uid',
+      'ldap.emailAttribute': 'mail', 'ldap.displayNameAttribute': 'cn', 'ldap.groupBase': '',
+      'ldap.groupFilter': '(member={dn})', 'ldap.adminGroup': '', 'ldap.maxConnections': 10, 'ldap.timeoutMs': 3000,
       'state.revocationsReadLocalOnly': true, 'state.cookie.rotationSeconds': 3600, 'state.cookie.keysKept': 3, 'state.cookie.staticKey': '',
     };
     for (const s of ['sessions', 'interRequest', 'tokens', 'replay', 'artifacts', 'registry', 'revocations', 'loginFailures']) {
@@ -76,6 +80,21 @@ describe('schema', () => {
       assert.ok(SECTIONS[sectionOf(k.path)], `${k.path}: add its section to SECTIONS`);
       if (k.type === 'integer') assert.ok(k.min <= k.max, k.path);
     }
+  });
+
+  it('requires ldap.url and ldap.searchBase only when users come from LDAP, and checks the URL and filter', () => {
+    const config = buildDefaults();
+    const failing = () => CONSTRAINTS.filter((c) => c.check(config) !== undefined).map((c) => c.path);
+    assert.deepEqual(failing(), []);
+    config.users.backend = 'ldap';
+    assert.deepEqual(failing(), ['ldap.url', 'ldap.searchBase']);
+    config.ldap.url = 'ldap://127.0.0.1:389';
+    config.ldap.searchBase = 'dc=example,dc=org';
+    assert.deepEqual(failing(), []);
+    const url = knobAt('ldap.url')!;
+    for (const ok of ['ldap://127.0.0.1:389', 'ldaps://ldap.example.org:636', 'ldap://dc1/']) assert.equal(checkValue(url, ok).ok, true, ok);
+    for (const bad of ['http://x', 'ldap://h/dc=x', 'not a url']) assert.equal(checkValue(url, bad).ok, false, bad);
+    assert.equal(checkValue(knobAt('ldap.userFilter')!, '(uid=alice)').ok, false, 'a filter without {username}');
   });
 
   it('computes scrypt memory exactly as crypto.scrypt enforces maxmem', () => {

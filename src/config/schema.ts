@@ -112,6 +112,8 @@ function checkIssuer(value: string): string | undefined {
 export const SECTIONS: Readonly<Record<string, string>> = {
   general: 'Where the node keeps its data.',
   store: 'Durable data (users, clients, keys, audit log): an embedded SQLite file per node, or one PostgreSQL database shared by all.',
+  users: 'Where users live: the durable store, or an existing LDAP directory.',
+  ldap: 'The LDAP directory (OpenLDAP, Active Directory) users sign in against when users.backend is ldap.',
   node: 'Identity of this node in the cluster.',
   http: 'The HTTP listener that serves browsers, relying parties and service providers.',
   log: 'Structured JSON logs on stdout.',
@@ -143,6 +145,22 @@ function localCap<N extends keyof StateConfig['local'] & string>(name: N, holds:
   });
 }
 
+
+/** ldap.url: empty, or an ldap:// / ldaps:// URL with a host and nothing after the port. */
+function checkLdapUrl(value: string): string | undefined {
+  if (value === '') return undefined;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return 'must be empty or an ldap:// or ldaps:// URL';
+  }
+  if (url.protocol !== 'ldap:' && url.protocol !== 'ldaps:') return 'must use ldap: or ldaps:';
+  if (!url.hostname || (url.pathname !== '' && url.pathname !== '/') || url.search || url.username) {
+    return 'must be ldap[s]://host[:port] with nothing else';
+  }
+  return undefined;
+}
 
 /** store.postgres.url: empty, or a URL node-postgres understands. Never echoes the value: it holds a password. */
 function checkPostgresUrl(value: string): string | undefined {
@@ -232,6 +250,69 @@ export const SCHEMA = defineSchema([
   bool({
     path: 'store.migrateOnStart', default: true,
     doc: 'Apply pending PostgreSQL schema migrations at start (once, under an advisory lock); off = run `cohort db migrate` first.',
+  }),
+
+  oneOf({
+    path: 'users.backend', values: ['store', 'ldap'], default: 'store',
+    doc: 'store = users in the durable store, managed with `cohort users`; ldap = users of an existing directory (ldap.*), read-only.',
+  }),
+
+  str({
+    path: 'ldap.url', default: '', maxLength: 2048, check: checkLdapUrl, rule: 'empty or an ldap:// or ldaps:// URL',
+    doc: 'Directory server, ldap://host:389 or ldaps://host:636 (use ldaps:// across networks: passwords cross it).',
+  }),
+  str({
+    path: 'ldap.bindDn', default: '', maxLength: 1024,
+    doc: 'DN of the service account that searches for users and groups (read access suffices); empty = anonymous.',
+  }),
+  str({
+    path: 'ldap.bindPassword', default: '', maxLength: 1024, secret: true,
+    doc: 'Password of the service account (ldap.bindDn).',
+  }),
+  str({
+    path: 'ldap.searchBase', default: '', maxLength: 1024,
+    doc: 'DN under which users are searched (whole subtree), e.g. ou=people,dc=example,dc=org.',
+  }),
+  str({
+    path: 'ldap.userFilter', default: '(uid={username})', minLength: 1, maxLength: 1024,
+    check: (v) => (v.includes('{username}') ? undefined : 'must contain {username}'), rule: 'contains {username}',
+    doc: 'Filter finding one user; {username} is the escaped sign-in name. AD: (&(objectClass=user)(sAMAccountName={username})).',
+  }),
+  str({
+    path: 'ldap.idAttribute', default: 'entryUUID', minLength: 1, maxLength: 128,
+    doc: 'Attribute with a stable, unique id used as the OIDC sub: it must never change or be reused (AD: objectGUID).',
+  }),
+  str({
+    path: 'ldap.usernameAttribute', default: 'uid', minLength: 1, maxLength: 128,
+    doc: 'Attribute holding the username (preferred_username claim); AD: sAMAccountName.',
+  }),
+  str({
+    path: 'ldap.emailAttribute', default: 'mail', minLength: 1, maxLength: 128,
+    doc: 'Attribute holding the email address (email claim).',
+  }),
+  str({
+    path: 'ldap.displayNameAttribute', default: 'cn', minLength: 1, maxLength: 128,
+    doc: 'Attribute holding the display name (name claim); AD: displayName.',
+  }),
+  str({
+    path: 'ldap.groupBase', default: '', maxLength: 1024,
+    doc: 'DN under which groups are searched with ldap.groupFilter; empty = read the user\'s memberOf attribute instead.',
+  }),
+  str({
+    path: 'ldap.groupFilter', default: '(member={dn})', minLength: 1, maxLength: 1024,
+    doc: 'Filter finding a user\'s groups under ldap.groupBase; {dn} is the user\'s DN, {username} their name (both escaped).',
+  }),
+  str({
+    path: 'ldap.adminGroup', default: '', maxLength: 256,
+    doc: 'CN of the directory group whose members get the admin role; empty = no directory user is an admin.',
+  }),
+  int({
+    path: 'ldap.maxConnections', default: 10, min: 1, max: 1_000,
+    doc: 'Most concurrent LDAP operations (one connection each) per node; further sign-ins wait up to ldap.timeoutMs.',
+  }),
+  int({
+    path: 'ldap.timeoutMs', default: 3_000, min: 50, max: 120_000,
+    doc: 'Longest wait for one LDAP operation or connection, in ms; bounds how long sign-in hangs on a stalled directory.',
   }),
 
   str({
@@ -516,6 +597,11 @@ export const CONSTRAINTS: readonly Constraint[] = [
     check: (c) => (c.store.backend === 'postgres' && c.store.postgres.url === ''
       ? "must be set when store.backend is 'postgres'" : undefined),
   },
+  ...(['ldap.url', 'ldap.searchBase'] as const).map((path): Constraint => ({
+    path,
+    check: (c) => (c.users.backend === 'ldap' && (path === 'ldap.url' ? c.ldap.url : c.ldap.searchBase) === ''
+      ? "must be set when users.backend is 'ldap'" : undefined),
+  })),
   {
     // Nodes speak plain HTTP; an https issuer means a proxy terminates TLS, and Secure cookies can only be set when
     // the node trusts that proxy's X-Forwarded-Proto.

@@ -20,6 +20,30 @@ export interface CohortConfig {
     /** Apply pending PostgreSQL schema migrations at start (SQLite always migrates its own file). */
     migrateOnStart: boolean;
   };
+  users: {
+    /** Where users live: the durable store (managed with `cohort users`), or an existing LDAP directory (ldap.*). */
+    backend: 'store' | 'ldap';
+  };
+  /** The LDAP directory users sign in against when users.backend is ldap. */
+  ldap: {
+    url: string;
+    bindDn: string;
+    /** A secret. */
+    bindPassword: string;
+    searchBase: string;
+    userFilter: string;
+    idAttribute: string;
+    usernameAttribute: string;
+    emailAttribute: string;
+    displayNameAttribute: string;
+    /** Empty = groups come from the user's memberOf attribute. */
+    groupBase: string;
+    groupFilter: string;
+    /** Members of this group (by CN) get the admin role; empty = none. */
+    adminGroup: string;
+    maxConnections: number;
+    timeoutMs: number;
+  };
   node: {
     name: string;
     index: number;

@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { setPageHeaders } from './headers.js';
 import { HttpError } from './errors.js';
 import { StateUnavailableError } from '../state/types.js';
+import { StoreError } from '../store/types.js';
 import { errorPage } from '../auth/views/pages.js';
 
 export function sendHtml(res: ServerResponse, status: number, html: string): void {
@@ -39,11 +40,17 @@ function wantsJson(req: IncomingMessage): boolean {
     || (req.headers['content-type'] ?? '').startsWith('application/json');
 }
 
+export const DIRECTORY_UNAVAILABLE = 'The user directory is unavailable. Try again in a few minutes.';
+
 /** Public message and status for any thrown value; internals are never exposed. */
 export function describeError(err: unknown): { status: number; code: string; message: string } {
   if (err instanceof StateUnavailableError) {
     // Cluster state is out of reach (owner down, read-only): temporary, and the message says what to do.
     return { status: 503, code: err.code, message: `${err.message} Try again in a moment.` };
+  }
+  if (err instanceof StoreError && err.code === 'UNAVAILABLE') {
+    // The user directory (LDAP) or database is out of reach: temporary, and never the user's fault.
+    return { status: 503, code: 'DIRECTORY_UNAVAILABLE', message: DIRECTORY_UNAVAILABLE };
   }
   if (err instanceof HttpError) {
     return { status: err.status, code: err.code, message: err.expose ? err.message : 'Something went wrong on our side.' };

@@ -2,7 +2,7 @@
 // in one test process, or a re-created node, never clash on metric names.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
-export type SignInResult = 'ok' | 'failed' | 'locked';
+export type SignInResult = 'ok' | 'failed' | 'locked' | 'unavailable';
 
 /** Grant types counted by name; anything else is counted as 'other' so a client cannot grow the label set. */
 export const KNOWN_GRANTS: readonly string[] = [
@@ -34,7 +34,7 @@ export class Metrics {
   constructor(options: MetricsOptions = {}) {
     const registers = [this.registry];
     this.signins = new Counter({
-      name: 'cohort_signins_total', help: 'Sign-in attempts by result (ok, failed, locked).',
+      name: 'cohort_signins_total', help: 'Sign-in attempts by result (ok, failed, locked, unavailable).',
       labelNames: ['result'], registers,
     });
     this.tokens = new Counter({

@@ -86,10 +86,12 @@ export async function bootstrapStore(
   dataDir: string,
   adminUsername: string,
   envPassword: string | undefined,
+  /** false when users live elsewhere (an LDAP directory), where Cohort cannot create anyone. @default true */
+  firstAdmin = true,
 ): Promise<{ keys: { created: string[] }; admin: Awaited<ReturnType<typeof ensureFirstAdmin>> }> {
   const work = async () => ({
     keys: await ensureKeys(store),
-    admin: await ensureFirstAdmin(store, adminUsername, envPassword),
+    admin: firstAdmin ? await ensureFirstAdmin(store, adminUsername, envPassword) : undefined,
   });
   return store.withLock ? store.withLock('bootstrap', work) : withBootstrapLock(dataDir, work);
 }

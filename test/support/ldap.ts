@@ -6,8 +6,8 @@
 // slapd runs at debug level 256 (stats) on stderr: its ACCEPT/closed lines let tests count the connections Cohort
 // holds open from the server's side, independently of the store's own counters.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -44,8 +44,8 @@ export interface LdapServer {
   /** Stops slapd (data kept); start() brings it back on the same port. */
   stop(): Promise<void>;
   start(): Promise<void>;
-  /** SIGSTOP / SIGCONT: a server that accepts TCP connections but never answers. */
-  pause(): void;
+  /** SIGSTOP / SIGCONT: a server that accepts TCP connections but never answers. Resolves once it is stopped. */
+  pause(): Promise<void>;
   resume(): void;
   /** Connections open right now and the most open at once since resetPeak(), as slapd logged them. */
   connections(): { open: number; peak: number };
@@ -60,6 +60,14 @@ async function freePort(): Promise<number> {
   const { port } = server.address() as { port: number };
   await new Promise((resolve) => server.close(resolve));
   return port;
+}
+
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => { socket.destroy(); resolve(true); });
+    socket.once('error', () => resolve(false));
+  });
 }
 
 function slapdConf(dir: string): string {
@@ -163,6 +171,14 @@ export async function startLdap(): Promise<LdapServer> {
       }
       await delay(20);
     }
+    // slapd logs "starting" before its listener calls listen(): wait until a TCP connection is accepted.
+    while (!(await accepts(port))) {
+      if (proc.exitCode !== null || Date.now() > deadline) {
+        proc.kill('SIGKILL');
+        throw new Error(`slapd did not accept connections on ${url}:\n${output.slice(-3000)}`);
+      }
+      await delay(20);
+    }
   }
 
   async function stop(): Promise<void> {
@@ -194,7 +210,17 @@ export async function startLdap(): Promise<LdapServer> {
     port,
     stop,
     start,
-    pause: () => child?.kill('SIGSTOP'),
+    async pause() {
+      const pid = child?.pid;
+      if (!pid) throw new Error('slapd is not running');
+      child!.kill('SIGSTOP');
+      // Stopping is asynchronous: a worker thread may still answer until the kernel has stopped the whole process.
+      const deadline = Date.now() + STOP_TIMEOUT_MS;
+      while (!/^\S+ \(.*\) T /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))) {
+        if (Date.now() > deadline) throw new Error('slapd did not stop on SIGSTOP');
+        await delay(5);
+      }
+    },
     resume: () => child?.kill('SIGCONT'),
     connections: () => ({ open: open.size, peak }),
     resetPeak: () => { peak = open.size; },
