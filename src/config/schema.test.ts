@@ -97,6 +97,20 @@ describe('schema', () => {
     assert.equal(checkValue(knobAt('ldap.userFilter')!, '(uid=alice)').ok, false, 'a filter without {username}');
   });
 
+  it('allows postgres for state.backend.sessions only, and only with the postgres store', () => {
+    const knob = knobAt('state.backend.sessions')!;
+    assert.deepEqual(knob.type === 'enum' ? knob.values : undefined, ['auto', 'local', 'peer', 'redis', 'postgres']);
+    assert.equal(checkValue(knobAt('state.backend.sessions')!, 'postgres').ok, true);
+    assert.equal(checkValue(knobAt('state.backend.tokens')!, 'postgres').ok, false);
+    const config = buildDefaults();
+    const failing = () => CONSTRAINTS.filter((c) => c.check(config) !== undefined).map((c) => c.path);
+    config.state.backend.sessions = 'postgres';
+    assert.deepEqual(failing(), ['state.backend.sessions']);
+    config.store.backend = 'postgres';
+    config.store.postgres.url = 'postgres://cohort@db.example.org/cohort';
+    assert.deepEqual(failing(), []);
+  });
+
   it('computes scrypt memory exactly as crypto.scrypt enforces maxmem', () => {
     const params = { cost: 1024, blockSize: 8, parallelization: 16, keyLength: 32, maxMemoryMb: 64 };
     const need = scryptMemoryBytes(params);

@@ -511,7 +511,10 @@ export const SCHEMA = defineSchema([
   preferred('registry'),
   preferred('revocations'),
   preferred('loginFailures'),
-  backend('sessions', 'user SSO sessions'),
+  oneOf({
+    path: 'state.backend.sessions', values: ['auto', 'local', 'peer', 'redis', 'postgres'], default: 'auto',
+    doc: 'Backend holding user SSO sessions. auto = local when standalone, peer in a cluster; local = in-memory; redis = state.redis.*; postgres = the store\'s database (needs store.backend postgres), so sessions survive a restart of every node.',
+  }),
   oneOf({
     path: 'state.backend.interRequest', values: ['auto', 'local', 'peer', 'cookie', 'redis'], default: 'auto',
     doc: 'Backend of login-transaction state. cookie = encrypted in the browser (no shared state); local needs a sticky balancer.',
@@ -596,6 +599,12 @@ export const CONSTRAINTS: readonly Constraint[] = [
     path: 'store.postgres.url',
     check: (c) => (c.store.backend === 'postgres' && c.store.postgres.url === ''
       ? "must be set when store.backend is 'postgres'" : undefined),
+  },
+  {
+    // The sessions table is created by the store's migrations, in the store's database.
+    path: 'state.backend.sessions',
+    check: (c) => (c.state.backend.sessions === 'postgres' && c.store.backend !== 'postgres'
+      ? "is 'postgres', which needs store.backend 'postgres' (sessions live in the store's database)" : undefined),
   },
   ...(['ldap.url', 'ldap.searchBase'] as const).map((path): Constraint => ({
     path,

@@ -114,8 +114,8 @@ export interface CohortConfig {
     /** Per service: comma-separated node indexes to share with; empty = every node. */
     preferredNodes: Record<'sessions' | 'interRequest' | 'tokens' | 'replay' | 'artifacts' | 'registry' | 'revocations'
       | 'loginFailures', string>;
-    backend: Record<'sessions' | 'tokens' | 'replay' | 'artifacts' | 'registry' | 'revocations'
-      | 'loginFailures', StateBackend> & { interRequest: StateBackend | 'cookie' };
+    backend: Record<'tokens' | 'replay' | 'artifacts' | 'registry' | 'revocations' | 'loginFailures', StateBackend>
+      & { sessions: StateBackend | 'postgres'; interRequest: StateBackend | 'cookie' };
     /** Revocation checks read this node's copy of the list (every node has all of it) instead of asking peers. */
     revocationsReadLocalOnly: boolean;
     cookie: {

@@ -1,7 +1,7 @@
 // Chooses the backend of each state service from configuration: `auto` is local on a standalone node and peer in
 // a cluster; a service may be pinned to local (e.g. interRequest behind a sticky balancer), interRequest may live in
-// encrypted browser cookies (state/cookie), and any service may live in Redis/Valkey (state/redis), which every node
-// shares with no peer RPC.
+// encrypted browser cookies (state/cookie), any service may live in Redis/Valkey (state/redis), which every node
+// shares with no peer RPC, and sessions may live in the durable store's PostgreSQL database (state/postgres).
 import type { CohortConfig } from '../config/types.js';
 import type { ClusterRpc } from '../cluster/types.js';
 import type { Logger } from '../ops/logger.js';
@@ -10,6 +10,7 @@ import { createLocalStateServices } from './local/index.js';
 import { createPeerStateServices } from './peer/index.js';
 import { createRedisStateServices, overlayRedis, redisOptionsFromConfig } from './redis/index.js';
 import { createCookieInterRequest, withCookieInterRequest } from './cookie/index.js';
+import { overlayPostgresSessions, PostgresSessionStore, postgresSessionOptionsFromConfig } from './postgres/index.js';
 import { STATE_SERVICE_NAMES, type StateServiceName, type StateServices } from './types.js';
 
 export interface NodeState {
@@ -30,9 +31,10 @@ export class StateConfigError extends Error {
   readonly code = 'STATE_CONFIG';
 }
 
-export function resolveBackend(config: CohortConfig, service: StateServiceName): 'local' | 'peer' | 'cookie' | 'redis' {
+export function resolveBackend(config: CohortConfig, service: StateServiceName): 'local' | 'peer' | 'cookie' | 'redis' | 'postgres' {
   const chosen = config.state.backend[service];
   if (chosen === 'cookie' && service !== 'interRequest') throw new StateConfigError(`state.backend.${service} = cookie: only interRequest can live in cookies`);
+  if (chosen === 'postgres' && service !== 'sessions') throw new StateConfigError(`state.backend.${service} = postgres: only sessions can live in PostgreSQL`);
   if (chosen === 'auto') return config.node.role === 'standalone' ? 'local' : 'peer';
   return chosen;
 }
@@ -54,7 +56,13 @@ function createServiceState(config: CohortConfig, cluster: ClusterRpc | undefine
   const backends = new Map(STATE_SERVICE_NAMES.map((s) => [s, resolveBackend(config, s)] as const));
   // A service configured redis takes its local counterpart's place, so everything below picks it as a local one.
   const redis = [...backends.values()].includes('redis') ? createRedisStateServices(redisOptionsFromConfig(config, logger)) : undefined;
-  const local = overlayRedis(createLocalStateServices(config.state.local), redis, (s) => backends.get(s) === 'redis');
+  // Sessions configured postgres take the local store's place the same way (the pool connects lazily).
+  const pgSessions = backends.get('sessions') === 'postgres'
+    ? new PostgresSessionStore(postgresSessionOptionsFromConfig(config, (err) =>
+      logger?.warn({ event: 'state.postgres_purge_failed', err: String(err) }, 'purging expired sessions failed; retrying later')))
+    : undefined;
+  const local = overlayPostgresSessions(
+    overlayRedis(createLocalStateServices(config.state.local), redis, (s) => backends.get(s) === 'redis'), pgSessions);
   const checks = redis ? [{ name: 'redis', critical: true, check: () => redis.ping() }] : undefined;
   // Starting nodes wait (bounded) for Redis before they call themselves ready; if it stays away, the critical
   // health check keeps lbstatus at 503 until it answers.

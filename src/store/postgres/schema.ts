@@ -86,6 +86,27 @@ export const MIGRATIONS: readonly Migration[] = [
       );
       CREATE INDEX audit_log_by_target ON audit_log (target, id);`,
   },
+  {
+    version: 5,
+    name: 'sessions',
+    // SSO sessions when state.backend.sessions is postgres (state/postgres). created_seq orders them by creation:
+    // a sequence, since node clocks differ and many sessions start in the same millisecond. expires_at is indexed
+    // for the purge of expired rows; reads filter on it too, so a row awaiting the purge is never returned.
+    sql: `
+      CREATE TABLE sessions (
+        id          text COLLATE "C" PRIMARY KEY,
+        uid         text COLLATE "C" NOT NULL,
+        user_id     text COLLATE "C",
+        owner       integer,
+        payload     jsonb     NOT NULL CHECK (jsonb_typeof(payload) = 'object'),
+        expires_at  bigint    NOT NULL,
+        created_seq bigserial NOT NULL
+      );
+      CREATE UNIQUE INDEX sessions_uid ON sessions (uid);
+      CREATE INDEX sessions_by_user ON sessions (user_id, created_seq);
+      CREATE INDEX sessions_by_creation ON sessions (created_seq);
+      CREATE INDEX sessions_by_expiry ON sessions (expires_at);`,
+  },
 ];
 
 const latestOf = (migrations: readonly Migration[]) => migrations.reduce((max, m) => Math.max(max, m.version), 0);
