@@ -1,8 +1,8 @@
 // Command-line flags of the cluster benchmarks. Every flag is bounded, so a typo cannot start an hour-long run.
 import { parseArgs } from 'node:util';
 
-export type ClusterScenario = 'latency' | 'signins' | 'memory';
-export const CLUSTER_SCENARIOS: readonly ClusterScenario[] = ['latency', 'signins', 'memory'];
+export type ClusterScenario = 'latency' | 'signins' | 'engines' | 'memory';
+export const CLUSTER_SCENARIOS: readonly ClusterScenario[] = ['latency', 'signins', 'engines', 'memory'];
 
 export interface ClusterBenchOptions {
   /** Measured seconds per sign-in row, and the time cap of each latency row. @default 10 */
@@ -11,8 +11,10 @@ export interface ClusterBenchOptions {
   writes: number;
   /** Sessions put for the memory figures. @default 100,000 */
   sessions: number;
-  /** Concurrent browser workers in the sign-in rows. @default 8 */
+  /** Concurrent browser workers in the sign-in rows (and the engines rows). @default 8 */
   workers: number;
+  /** Measured seconds per engines row (six rows, each after a 2 s warm-up). @default 5 */
+  engineSeconds: number;
   only: ClusterScenario[];
 }
 
@@ -31,6 +33,10 @@ Scenarios:
             code redeemed at /token): 1 node versus 3 nodes, real 'cohort start' processes, both behind HAProxy
             round-robin without a sticky cookie. scrypt N=1024 for both, so the figure shows cluster overhead rather
             than password hashing. Installs HAProxy with apt-get when it is missing (root only).
+  engines   3 stateless nodes on Redis + PostgreSQL versus the 3-node peer cluster, both behind HAProxy round-robin
+            without a sticky cookie: sign-ins (as in signins), refresh_token and client_credentials grants per second,
+            scrypt N=1024, and the PostgreSQL rows written per sign-in (pg_stat_database around the sign-in row).
+            Starts a throw-away PostgreSQL (initdb, postgres) and redis-server; about 90 s.
   memory    heap used per 100,000 realistic SSO sessions (oidc-provider Session payloads) in the local backend and
             in a peer backend node: the owner's share, the replica's share and the three-node total. Runs with
             --expose-gc (the script restarts itself with it when needed).
@@ -39,8 +45,9 @@ Options:
   --seconds N     measured seconds per sign-in row, and time cap per latency row (default 10, 1-600)
   --writes N      session writes per latency row (default 5000, 100-200000)
   --sessions N    sessions put for the memory figures (default 100000, 1000-500000)
-  --workers N     concurrent browsers in the sign-in rows (default 8, 1-64)
-  --only LIST     comma-separated scenarios: latency, signins, memory (default: all)
+  --workers N     concurrent browsers in the sign-in and engines rows (default 8, 1-64)
+  --engine-seconds N  measured seconds per engines row (default 5, 1-120)
+  --only LIST     comma-separated scenarios: latency, signins, engines, memory (default: all)
   -h, --help      show this help
 `;
 
@@ -63,7 +70,7 @@ export function parseClusterOptions(argv: string[]): ClusterBenchOptions | undef
       args: argv,
       options: {
         seconds: { type: 'string' }, writes: { type: 'string' }, sessions: { type: 'string' },
-        workers: { type: 'string' }, only: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+        workers: { type: 'string' }, 'engine-seconds': { type: 'string' }, only: { type: 'string' }, help: { type: 'boolean', short: 'h' },
       },
       allowPositionals: false,
     }));
@@ -82,6 +89,7 @@ export function parseClusterOptions(argv: string[]): ClusterBenchOptions | undef
     writes: bounded('writes', values.writes, 5_000, 100, 200_000),
     sessions: bounded('sessions', values.sessions, 100_000, 1_000, 500_000),
     workers: bounded('workers', values.workers, 8, 1, 64),
+    engineSeconds: bounded('engine-seconds', values['engine-seconds'], 5, 1, 120),
     only: CLUSTER_SCENARIOS.filter((s) => only.includes(s)),
   };
 }

@@ -1,11 +1,13 @@
 // Cluster benchmarks: session write-to-replica latency (in-process ClusterNodes over TLS), sign-ins per second for
-// 1 node versus 3 nodes behind HAProxy (real `cohort start` processes), and heap per 100,000 sessions.
+// 1 node versus 3 nodes behind HAProxy (real `cohort start` processes), stateless nodes on Redis + PostgreSQL versus
+// the peer cluster (engines.ts), and heap per 100,000 sessions.
 // `node dist/bench/cluster/run.js --help`. Every loop is bounded in count and time, all traffic goes to 127.0.0.1,
 // and every process started is stopped at the end, on failure and on SIGINT/SIGTERM (see cleanup.ts).
 import { spawn } from 'node:child_process';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { stopEverything } from './cleanup.js';
+import { engineRunBudgetSeconds, enginesJson, enginesSection, runEngines, type EnginesRun } from './engines.js';
 import { ensureHaproxy } from './haproxy.js';
 import { runLatency, type LatencyRun } from './latency.js';
 import { runMemory, type MemoryRun } from './memory.js';
@@ -44,6 +46,7 @@ function budgetSeconds(options: ClusterBenchOptions): number {
   let seconds = WATCHDOG_SLACK_SECONDS;
   if (options.only.includes('latency')) seconds += 6 * (options.seconds + 30);
   if (options.only.includes('signins')) seconds += 3 * (options.seconds + 2);
+  if (options.only.includes('engines')) seconds += engineRunBudgetSeconds(options.engineSeconds);
   if (options.only.includes('memory')) seconds += 2 * 120;
   return seconds;
 }
@@ -77,6 +80,7 @@ async function main(): Promise<number> {
   let latency: LatencyRun | undefined;
   let memory: MemoryRun | undefined;
   const signIns: SignInResult[] = [];
+  let engines: EnginesRun | undefined;
   try {
     if (options.only.includes('latency')) {
       progress('latency');
@@ -91,6 +95,11 @@ async function main(): Promise<number> {
       progress(`  ${ensureHaproxy(progress)}`);
       signIns.push(...await runSignIns(options, interrupted.signal, progress));
     }
+    if (options.only.includes('engines')) {
+      progress('engines');
+      progress(`  ${ensureHaproxy(progress)}`);
+      engines = await runEngines({ seconds: options.engineSeconds, workers: options.workers }, interrupted.signal, progress);
+    }
   } finally {
     if (!interrupted.signal.aborted) await stopEverything(progress);
   }
@@ -99,11 +108,16 @@ async function main(): Promise<number> {
   const json: string[] = [];
   if (latency) { sections.push(latencySection(latency, options)); json.push(...latencyJson(latency)); }
   if (signIns.length) { sections.push(signInSection(signIns, options, cpus().length)); json.push(...signInJson(signIns, options)); }
+  if (engines) {
+    const rowOptions = { seconds: options.engineSeconds, workers: options.workers };
+    sections.push(enginesSection(engines, rowOptions, cpus().length));
+    json.push(...enginesJson(engines, rowOptions));
+  }
   if (memory) { sections.push(memorySection(memory)); json.push(...memoryJson(memory)); }
   process.stdout.write(`${sections.join('\n\n')}\n\n${json.join('\n')}\n`);
 
   const failed = (latency?.results.some((r) => r.errors + r.replicaFailures > 0) ?? false)
-    || signIns.some((r) => r.load.errors > 0) || (memory?.errors ?? 0) > 0;
+    || signIns.some((r) => r.load.errors > 0) || (engines?.results.some((r) => r.load.errors > 0) ?? false) || (memory?.errors ?? 0) > 0;
   return failed ? 1 : 0;
 }
 
