@@ -5,9 +5,9 @@
 // with the same browsers, the same seconds and the same scrypt cost. For (a) the PostgreSQL writes per sign-in are read
 // from pg_stat_database (and per table from pg_stat_user_tables) around the sign-in row. PostgreSQL, Redis, the nodes
 // and HAProxy are tracked (cleanup.ts): stopped at the end, on failure and on SIGINT/SIGTERM.
+import { lbOk, provision, waitUntil } from './signins.js';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
-import { REDIRECT_URI } from '../cohort-target.js';
 import { runLoad, type LoadResult, type Workload } from '../load.js';
 import { TokenEndpoint } from '../token-endpoint.js';
 import { clientCredentialsWorkload, discoverEndpoints, refreshWorkload, signInWorkload, type Target } from '../workloads.js';
@@ -31,7 +31,6 @@ const READY_TIMEOUT_MS = 30_000;
  * sign-in traffic, so the window holds every write of the row and none of what came before.
  */
 const STATS_FLUSH_MS = 11_000;
-const USERNAME = 'bench-user';
 const SERVICES = ['SESSIONS', 'INTER_REQUEST', 'TOKENS', 'REPLAY', 'ARTIFACTS', 'REGISTRY', 'REVOCATIONS', 'LOGIN_FAILURES'];
 
 export type EngineSetup = 'stateless' | 'peer';
@@ -79,38 +78,8 @@ interface Running {
   nodePids: Array<number | undefined>;
 }
 
-async function provision(env: NodeJS.ProcessEnv): Promise<{ target: Omit<Target, 'issuer'>; passwordCheck: string }> {
-  const password = randomBytes(18).toString('base64url');
-  const user = await runCli(['users', 'add', USERNAME, '--password-stdin', '--email', 'bench@example.org'], { stdin: `${password}\n`, env });
-  if (user.code !== 0) throw new Error(`cohort users add failed: ${user.stderr}`);
-  const client = await runCli(['clients', 'add', '--name', 'Bench', '--redirect-uri', REDIRECT_URI, '--json'], { env });
-  if (client.code !== 0) throw new Error(`cohort clients add failed: ${client.stderr}`);
-  const { client_id: clientId, client_secret: clientSecret } = JSON.parse(client.stdout) as { client_id: string; client_secret: string };
-  const shown = await runCli(['config', 'show'], { env });
-  if (shown.code !== 0) throw new Error(`cohort config show failed: ${shown.stderr}`);
-  const scrypt = (JSON.parse(shown.stdout) as { auth: { scrypt: { cost: number; blockSize: number; parallelization: number } } }).auth.scrypt;
-  return {
-    target: { clientId, clientSecret, redirectUri: REDIRECT_URI, username: USERNAME, password },
-    passwordCheck: `scrypt N=${scrypt.cost} r=${scrypt.blockSize} p=${scrypt.parallelization}`,
-  };
-}
 
-async function waitUntil(what: string, probe: () => Promise<boolean>, timeoutMs = READY_TIMEOUT_MS): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      if (await probe()) return;
-    } catch { /* not up yet */ }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await delay(200);
-  }
-}
 
-async function lbOk(url: string): Promise<boolean> {
-  const res = await fetch(`${url}/status/v2/lbstatus`, { signal: AbortSignal.timeout(5_000) });
-  await res.arrayBuffer();
-  return res.status === 200;
-}
 
 async function dbCounters(postgres: PostgresServer, database: string): Promise<DbCounters> {
   const { rows } = await postgres.query<{ c: string; i: string; u: string; d: string }>(

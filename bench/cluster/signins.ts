@@ -65,7 +65,7 @@ const NODE_ENV = {
 };
 
 /** Creates the user and the client with the CLI, as an operator would, and reads back the scrypt cost in force. */
-async function provision(env: NodeJS.ProcessEnv): Promise<{ target: Omit<Target, 'issuer'>; passwordCheck: string }> {
+export async function provision(env: NodeJS.ProcessEnv): Promise<{ target: Omit<Target, 'issuer'>; passwordCheck: string }> {
   const password = randomBytes(18).toString('base64url');
   const user = await runCli(['users', 'add', USERNAME, '--password-stdin', '--email', 'bench@example.org'], { stdin: `${password}\n`, env });
   if (user.code !== 0) throw new Error(`cohort users add failed: ${user.stderr}`);
@@ -81,7 +81,7 @@ async function provision(env: NodeJS.ProcessEnv): Promise<{ target: Omit<Target,
   };
 }
 
-async function waitUntil(what: string, probe: () => Promise<boolean>, timeoutMs = READY_TIMEOUT_MS): Promise<void> {
+export async function waitUntil(what: string, probe: () => Promise<boolean>, timeoutMs = READY_TIMEOUT_MS): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
@@ -92,7 +92,7 @@ async function waitUntil(what: string, probe: () => Promise<boolean>, timeoutMs 
   }
 }
 
-async function lbOk(url: string): Promise<boolean> {
+export async function lbOk(url: string): Promise<boolean> {
   const res = await fetch(`${url}/status/v2/lbstatus`, { signal: AbortSignal.timeout(5_000) });
   await res.arrayBuffer();
   return res.status === 200;
