@@ -158,15 +158,18 @@ describe('bad input (single node)', () => {
     assert.equal(json.status, 400);
   });
 
-  it('asks a user disabled after signing in to sign in again, and refuses the password', async () => {
+  it('asks a user disabled after signing in to sign in again, refuses the password and deactivates their tokens', async () => {
     const config = await discover(node.issuer, client.client_id, client.client_secret);
     const verifier = oidc.randomPKCECodeVerifier();
     const url = oidc.buildAuthorizationUrl(config, {
       redirect_uri: REDIRECT, scope: 'openid', code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256',
     }).href;
     const browser = new Browser();
-    await signIn(browser, url, REDIRECT, { username: 'dave', password: PASSWORD });
+    const result = await signIn(browser, url, REDIRECT, { username: 'dave', password: PASSWORD });
+    const tokens = await oidc.authorizationCodeGrant(config, new URL(result.callbackUrl), { pkceCodeVerifier: verifier });
+    assert.equal((await oidc.tokenIntrospection(config, tokens.access_token)).active, true);
     assert.equal((await runCli(['users', 'disable', 'dave'], { env: { COHORT_DATA_DIR: dir.path } })).code, 0);
+    assert.equal((await oidc.tokenIntrospection(config, tokens.access_token)).active, false, 'a disabled user\'s token is inactive');
     const page = await browser.follow(url, (u) => u.startsWith(REDIRECT));
     assert.equal(page.status, 200);
     assert.ok(page.body.includes('name="password"'), 'the sign-in page is shown again');

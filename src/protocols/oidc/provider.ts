@@ -150,5 +150,20 @@ export function createProvider(deps: ProviderDeps): Provider {
   provider.Client.prototype.compareClientSecret = function compare(this: { clientSecret?: string }, actual: string) {
     return typeof this.clientSecret === 'string' && clientSecretMatches(this.clientSecret, actual);
   } as never;
+  provider.use(inactiveForDisabledAccounts(deps.users));
   return provider;
+}
+
+/**
+ * Introspection answers from the token alone, so a user disabled or removed after sign-in would keep "active" access
+ * tokens until they expire, while userinfo and refresh already refuse them. Resource servers must see the same.
+ */
+function inactiveForDisabledAccounts(users: UserStore) {
+  return async (ctx: KoaContextWithOIDC, next: () => Promise<void>) => {
+    await next();
+    const body = ctx.body as { active?: boolean; sub?: string; token_type?: string } | undefined;
+    if (ctx.oidc?.route !== 'introspection' || !body?.active || !body.sub) return;
+    const user = await users.getById(body.sub);
+    if (!user || user.disabled) ctx.body = { active: false };
+  };
 }
