@@ -2,6 +2,7 @@
 // a cluster; a service may be pinned to local (e.g. interRequest behind a sticky balancer), interRequest may live in
 // encrypted browser cookies (state/cookie), any service may live in Redis/Valkey (state/redis), which every node
 // shares with no peer RPC, and sessions may live in the durable store's PostgreSQL database (state/postgres).
+import { mixServices } from './mix.js';
 import type { CohortConfig } from '../config/types.js';
 import type { ClusterRpc } from '../cluster/types.js';
 import type { Logger } from '../ops/logger.js';
@@ -97,21 +98,7 @@ function createServiceState(config: CohortConfig, cluster: ClusterRpc | undefine
     readLocalOnly: config.state.revocationsReadLocalOnly,
     ...(logger ? { logger } : {}),
   });
-  const pick = <S extends StateServiceName>(s: S): StateServices[S] => (backends.get(s) === 'peer' ? peer[s] : local[s]);
-  const services: StateServices = {
-    sessions: pick('sessions'),
-    interRequest: pick('interRequest'),
-    tokens: pick('tokens'),
-    replay: pick('replay'),
-    artifacts: pick('artifacts'),
-    registry: pick('registry'),
-    revocations: pick('revocations'),
-    loginFailures: pick('loginFailures'),
-    async close() {
-      await peer.close();
-      await local.close();
-    },
-  };
+  const services = mixServices((s) => (backends.get(s) === 'peer' ? peer[s] : local[s]), [peer, local]);
   return {
     services,
     catchUp: async () => {

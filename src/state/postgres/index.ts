@@ -1,5 +1,6 @@
 // The postgres backend of the sessions service only (state.backend.sessions = postgres): sessions then live in the
 // durable store's PostgreSQL database and survive a restart of every node. Other services keep their backends.
+import { mixServices } from '../mix.js';
 import type { CohortConfig } from '../../config/types.js';
 import type { StateServices } from '../types.js';
 import { PostgresSessionStore, type PostgresSessionStoreOptions } from './postgres-session-store.js';
@@ -22,18 +23,6 @@ export function postgresSessionOptionsFromConfig(config: CohortConfig, onPurgeEr
 /** `base` with its sessions taken from `sessions`; close() closes both, as overlayRedis does. */
 export function overlayPostgresSessions(base: StateServices, sessions: PostgresSessionStore | undefined): StateServices {
   if (sessions === undefined) return base;
-  // Member by member, not a spread: base may be a class instance whose methods a spread would not copy.
-  return {
-    sessions,
-    interRequest: base.interRequest,
-    tokens: base.tokens,
-    replay: base.replay,
-    artifacts: base.artifacts,
-    registry: base.registry,
-    revocations: base.revocations,
-    loginFailures: base.loginFailures,
-    async close() {
-      await Promise.all([sessions.close(), base.close()]);
-    },
-  };
+  const own: Partial<StateServices> = { sessions };
+  return mixServices((s) => own[s] ?? base[s], [sessions, base]);
 }

@@ -10,6 +10,7 @@
 import type { CohortConfig } from '../../config/types.js';
 import { DEFAULT_LOCAL_LIMITS, DEFAULT_MAX_FAILURES_PER_KEY, type LocalLimits } from '../local/index.js';
 import { systemClock, type Clock, type StateServiceName, type StateServices } from '../types.js';
+import { mixServices } from '../mix.js';
 import { RedisConnection, type RedisAddress, type RedisConnectionOptions, type RedisLogger } from './connection.js';
 import type { RedisContext } from './context.js';
 import { DEFAULT_KEY_PREFIX, KeyLayout } from './keys.js';
@@ -93,20 +94,7 @@ export function createRedisStateServices(options: RedisStateOptions = {}): Redis
 export function overlayRedis(base: StateServices, redis: RedisStateServices | undefined,
   chosen: (service: StateServiceName) => boolean): StateServices {
   if (redis === undefined) return base;
-  const pick = <S extends StateServiceName>(s: S): StateServices[S] => (chosen(s) ? redis[s] : base[s]);
-  return {
-    sessions: pick('sessions'),
-    interRequest: pick('interRequest'),
-    tokens: pick('tokens'),
-    replay: pick('replay'),
-    artifacts: pick('artifacts'),
-    registry: pick('registry'),
-    revocations: pick('revocations'),
-    loginFailures: pick('loginFailures'),
-    async close() {
-      await Promise.all([redis.close(), base.close()]);
-    },
-  };
+  return mixServices((s) => (chosen(s) ? redis[s] : base[s]), [redis, base]);
 }
 
 /** The options state.redis.* and state.local.maxRevocations describe (config/schema.ts documents each knob). */
