@@ -7,6 +7,7 @@ import type { DurableStoreOptions } from './options.js';
 import { describeTarget } from './postgres/postgres-errors.js';
 import { openPostgresStore, type PostgresConnectionOptions } from './postgres/postgres-store.js';
 import { openSqliteStore } from './sqlite/sqlite-store.js';
+import { withBootstrapLock } from './bootstrap-lock.js';
 import { StoreError, type DurableStore } from './types.js';
 
 export type { AppliedMigration, DurableStoreOptions } from './options.js';
@@ -77,5 +78,7 @@ export async function openDurableStore(dataDir: string, options: OpenDurableStor
   } catch (err) {
     throw new StoreError('UNAVAILABLE', `cannot create data directory ${dataDir}: ${(err as Error).message}`, { cause: err });
   }
-  return openSqliteStore(file, options);
+  // Several nodes may open a new file at once (a local cluster starting): SQLite can answer SQLITE_BUSY at once
+  // while one of them switches the file to WAL, so first opens on this host take turns under the lock file.
+  return withBootstrapLock(dataDir, async () => openSqliteStore(file, options));
 }
