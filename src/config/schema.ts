@@ -108,6 +108,26 @@ function checkIssuer(value: string): string | undefined {
   return undefined;
 }
 
+/** saml.artifactEndpoints: "index=url" pairs, unique indexes 0-65535, absolute http(s) URLs. */
+export function parseArtifactEndpoints(value: string): Array<{ index: number; location: string }> {
+  if (value.trim() === '') return [];
+  return value.split(',').map((pair) => {
+    const [index, location] = pair.trim().split(/=(.*)/s, 2) as [string, string | undefined];
+    return { index: Number(index), location: (location ?? '').trim() };
+  });
+}
+
+function artifactEndpointsProblem(value: string): string | undefined {
+  const seen = new Set<number>();
+  for (const { index, location } of parseArtifactEndpoints(value)) {
+    if (!Number.isInteger(index) || index < 0 || index > 65_535) return 'each entry must start with a node index 0-65535 and =';
+    if (seen.has(index)) return `index ${index} appears twice`;
+    seen.add(index);
+    if (!/^https?:\/\/[^\s,]+$/.test(location)) return `the URL for index ${index} must be an absolute http(s) URL`;
+  }
+  return undefined;
+}
+
 /** One-line descriptions of the top-level sections, in the order the docs list them. */
 export const SECTIONS: Readonly<Record<string, string>> = {
   general: 'Where the node keeps its data.',
@@ -121,6 +141,7 @@ export const SECTIONS: Readonly<Record<string, string>> = {
   session: 'User SSO sessions and the cluster-wide session policy.',
   admin: 'The admin API (logged-on list, remote kill).',
   oidc: 'Lifetimes of OpenID Connect / OAuth 2 artefacts.',
+  saml: 'The SAML 2.0 identity provider: entity ID, artifact resolution endpoints, message lifetimes and limits.',
   cluster: 'Membership and the authenticated TLS back channel between nodes (roles engine and console).',
   state: 'Runtime state services: which backend holds each one, the size limits of the local backend, the Redis connection.',
 };
@@ -447,6 +468,47 @@ export const SCHEMA = defineSchema([
   int({
     path: 'oidc.ttl.clientCredentialsSeconds', default: 600, min: 1, max: DAY,
     doc: 'Lifetime of client_credentials access tokens, in seconds (10 min); machines ask again cheaply.',
+  }),
+
+  bool({
+    path: 'saml.enabled', default: true,
+    doc: 'Serve the SAML 2.0 identity provider (metadata, SSO, SLO, artifact resolution) under /saml/.',
+  }),
+  str({
+    path: 'saml.entityId', default: '', maxLength: 1024,
+    check: (v) => (/[\s<>"]/.test(v) ? 'must not contain spaces, quotes or angle brackets' : undefined),
+    rule: 'no spaces, quotes or <>',
+    doc: 'The IdP entityID; empty = <issuer>/saml/metadata. Service providers pin it: change it only with them.',
+  }),
+  str({
+    path: 'saml.artifactEndpoints', default: '', maxLength: 8192,
+    check: (v) => artifactEndpointsProblem(v),
+    rule: 'empty or index=https://host/saml/artifact, ...',
+    doc: 'Per-node ArtifactResolutionService endpoints as "nodeIndex=url,..." (each node\'s direct URL); empty = one endpoint, index 0, at the issuer.',
+  }),
+  int({
+    path: 'saml.artifactLifetimeSeconds', default: 30, min: 1, max: 600,
+    doc: 'How long a SAML artifact can be resolved, in seconds; the SP resolves it at once, so keep it short.',
+  }),
+  int({
+    path: 'saml.assertionLifetimeSeconds', default: 300, min: 30, max: 3_600,
+    doc: 'Validity window of an issued assertion (NotOnOrAfter), in seconds.',
+  }),
+  int({
+    path: 'saml.clockSkewSeconds', default: 90, min: 0, max: 900,
+    doc: 'Clock difference tolerated between Cohort and service providers when checking IssueInstant, in seconds.',
+  }),
+  int({
+    path: 'saml.requestMaxAgeSeconds', default: 300, min: 30, max: 3_600,
+    doc: 'Oldest IssueInstant accepted on an AuthnRequest, LogoutRequest or ArtifactResolve; its ID is remembered for replay checks this long.',
+  }),
+  int({
+    path: 'saml.maxMessageBytes', default: 65_536, min: 4_096, max: 1_048_576,
+    doc: 'Largest decoded SAML message accepted (after inflating a Redirect-binding message), in bytes.',
+  }),
+  bool({
+    path: 'saml.allowPrivateNetworkRequests', default: true,
+    doc: 'Let SOAP back-channel logout reach loopback and private addresses; service providers usually sit on the intranet.',
   }),
 
   str({

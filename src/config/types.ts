@@ -82,6 +82,19 @@ export interface CohortConfig {
     /** Bearer token for the admin API; empty = only admin accounts (HTTP Basic). */
     apiToken: string;
   };
+  saml: {
+    enabled: boolean;
+    /** Empty = <issuer>/saml/metadata. */
+    entityId: string;
+    /** "nodeIndex=url,..."; see parseArtifactEndpoints(). */
+    artifactEndpoints: string;
+    artifactLifetimeSeconds: number;
+    assertionLifetimeSeconds: number;
+    clockSkewSeconds: number;
+    requestMaxAgeSeconds: number;
+    maxMessageBytes: number;
+    allowPrivateNetworkRequests: boolean;
+  };
   oidc: {
     allowPrivateNetworkRequests: boolean;
     ttl: {

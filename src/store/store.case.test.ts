@@ -8,6 +8,7 @@ import type { ScryptParams } from '../auth/password.js';
 import type { DurableStoreOptions } from './options.js';
 import { auditLogCases } from './audit.case.test.js';
 import { portabilityCases } from './portability.case.test.js';
+import { serviceProviderCases } from './service-providers.case.test.js';
 import { StoreError, type DurableStore, type KeyRecord } from './types.js';
 
 /** Cheap parameters so the suite runs fast; production uses DEFAULT_SCRYPT. */
@@ -340,6 +341,7 @@ export function durableStoreCases(name: string, harness: DurableStoreHarness): v
     });
 
     auditLogCases(name, withDatabase);
+    serviceProviderCases(withDatabase);
     portabilityCases(withDatabase);
 
     describe('connections', () => {

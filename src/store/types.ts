@@ -75,6 +75,60 @@ export interface ClientStore {
   remove(clientId: string): Promise<void>;
 }
 
+/** A SAML binding URI's short name. */
+export type SamlBinding = 'HTTP-Redirect' | 'HTTP-POST' | 'HTTP-Artifact' | 'SOAP';
+
+export interface SamlEndpoint {
+  binding: SamlBinding;
+  location: string;
+  /** AssertionConsumerService index (absent for SingleLogoutService). */
+  index?: number;
+  isDefault?: boolean;
+  /** SingleLogoutService ResponseLocation, when it differs from location. */
+  responseLocation?: string;
+}
+
+/** A SAML 2.0 service provider, registered from its metadata plus the IdP-side policy for it. */
+export interface ServiceProviderRecord {
+  entityId: string;
+  name?: string;
+  /** The metadata as registered (kept so it can be re-parsed and exported). */
+  metadataXml: string;
+  assertionConsumerServices: SamlEndpoint[];
+  singleLogoutServices: SamlEndpoint[];
+  /** PEM certificates the SP signs with; requests are verified against these only. */
+  signingCertificates: string[];
+  /** PEM certificates for assertion encryption (the first is used). */
+  encryptionCertificates: string[];
+  /** The SP's AuthnRequestsSigned: unsigned requests are refused. */
+  requireSignedRequests: boolean;
+  /** Accept RSA-SHA1 signatures from this SP (Shibboleth SP 3 signs with SHA-1 by default). */
+  allowSha1: boolean;
+  /** NameID format used when the request does not ask for one: persistent | transient | emailAddress | unspecified. */
+  nameIdFormat: 'persistent' | 'transient' | 'emailAddress' | 'unspecified';
+  /** Attributes released to this SP (names from: username, email, displayName, groups, roles). */
+  attributes: string[];
+  signResponse: boolean;
+  signAssertion: boolean;
+  /** Encrypt the assertion to the SP's encryption certificate: 'none', 'aes256-gcm' or 'aes256-cbc' (RSA-OAEP key transport). */
+  encryptAssertion: 'none' | 'aes256-gcm' | 'aes256-cbc';
+  /** Epoch milliseconds. */
+  createdAt: number;
+}
+
+export type NewServiceProvider = Omit<ServiceProviderRecord, 'createdAt'>;
+
+export interface ServiceProviderStore {
+  /** Fails with CONFLICT when the entityID is already registered. */
+  create(sp: NewServiceProvider): Promise<ServiceProviderRecord>;
+  /** Replaces everything but createdAt; NOT_FOUND when absent. */
+  update(sp: NewServiceProvider): Promise<ServiceProviderRecord>;
+  get(entityId: string): Promise<ServiceProviderRecord | undefined>;
+  /** In creation order. */
+  list(): Promise<ServiceProviderRecord[]>;
+  remove(entityId: string): Promise<void>;
+}
+
 /** A private JWK (RS256 / ES256 signing keys) or a symmetric secret (cookie keys). */
 export interface KeyRecord {
   kid: string;
@@ -132,6 +186,7 @@ export interface AuditLog {
 export interface DurableStore {
   users: UserStore;
   clients: ClientStore;
+  serviceProviders: ServiceProviderStore;
   keys: KeyStore;
   /** Optional so that a backend without one still fits; both built-in backends have it. */
   audit?: AuditLog;

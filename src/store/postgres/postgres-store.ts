@@ -8,6 +8,7 @@ import {
 import { guard } from './postgres-errors.js';
 import { PostgresAuditLog } from './postgres-audit.js';
 import { PostgresClientStore } from './postgres-clients.js';
+import { PostgresServiceProviderStore } from './postgres-service-providers.js';
 import { PostgresKeyStore } from './postgres-keys.js';
 import { PostgresUserStore } from './postgres-users.js';
 import { migrate, requireCurrentSchema } from './schema.js';
@@ -53,6 +54,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   return {
     users: new PostgresUserStore(pool, hasher, now),
     clients: new PostgresClientStore(pool, now),
+    serviceProviders: new PostgresServiceProviderStore(pool, now),
     keys: new PostgresKeyStore(pool),
     audit: new PostgresAuditLog(pool, now),
     async withLock(name, work) {

@@ -107,6 +107,18 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX sessions_by_creation ON sessions (created_seq);
       CREATE INDEX sessions_by_expiry ON sessions (expires_at);`,
   },
+  {
+    version: 6,
+    name: 'service_providers',
+    // The record is validated as a whole (sp-validation.ts) and read as a whole, so it is kept as one JSON document.
+    sql: `
+      CREATE TABLE service_providers (
+        entity_id  text COLLATE "C" PRIMARY KEY,
+        record     jsonb  NOT NULL CHECK (jsonb_typeof(record) = 'object'),
+        created_at bigint NOT NULL,
+        created_seq bigserial NOT NULL
+      );`,
+  },
 ];
 
 const latestOf = (migrations: readonly Migration[]) => migrations.reduce((max, m) => Math.max(max, m.version), 0);

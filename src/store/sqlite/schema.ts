@@ -78,6 +78,17 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
       CREATE INDEX audit_log_by_target ON audit_log (target, id);`,
   },
+  {
+    version: 5,
+    name: 'service_providers',
+    // The record is validated as a whole (sp-validation.ts) and read as a whole, so it is kept as one JSON document.
+    sql: `
+      CREATE TABLE service_providers (
+        entity_id   TEXT    PRIMARY KEY,
+        record_json TEXT    NOT NULL,
+        created_at  INTEGER NOT NULL
+      ) STRICT;`,
+  },
 ];
 
 /** How long a connection waits for another one's write lock before failing with SQLITE_BUSY. */

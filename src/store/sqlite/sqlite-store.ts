@@ -8,6 +8,7 @@ import { prepareDatabase } from './schema.js';
 import { guard } from './sqlite-errors.js';
 import { SqliteAuditLog } from './sqlite-audit.js';
 import { SqliteClientStore } from './sqlite-clients.js';
+import { SqliteServiceProviderStore } from './sqlite-service-providers.js';
 import { SqliteKeyStore } from './sqlite-keys.js';
 import { SqliteUserStore } from './sqlite-users.js';
 
@@ -36,6 +37,7 @@ export function openSqliteStore(file: string, options: DurableStoreOptions): Dur
   return {
     users: new SqliteUserStore(db, hasher, now),
     clients: new SqliteClientStore(db, now),
+    serviceProviders: new SqliteServiceProviderStore(db, now),
     keys: new SqliteKeyStore(db),
     audit: new SqliteAuditLog(db, now),
     async ping() {
