@@ -4,6 +4,7 @@ import { startCommand } from './start.js';
 import { configCommand } from './config.js';
 import { usersCommand } from './users.js';
 import { clientsCommand } from './clients.js';
+import { spsCommand } from './sps.js';
 import { clusterCommand } from './cluster.js';
 import { dbCommand } from './db.js';
 
@@ -12,6 +13,7 @@ export const commands: Command[] = [
   configCommand,
   usersCommand,
   clientsCommand,
+  spsCommand,
   clusterCommand,
   dbCommand,
 ];

@@ -6,11 +6,26 @@ import type Provider from 'oidc-provider';
 import type { Participant, SessionRecord, SessionRegistry, StateServices } from '../../state/types.js';
 import type { Logger } from '../../ops/logger.js';
 
-export type TerminationReason = 'admin' | 'limit' | 'logout-all' | 'user-disabled';
+export type TerminationReason = 'admin' | 'limit' | 'logout-all' | 'user-disabled' | 'saml-logout';
+
+export interface TerminationResult {
+  /** Clients and SPs told over a back channel. */
+  notified: number;
+  /** Back-channel notifications that failed. */
+  failed: number;
+  /** SAML SPs that can only be reached through the user's browser (front channel); the caller decides. */
+  frontChannel: Participant[];
+}
 
 export interface SessionTerminator {
-  terminate(session: SessionRecord, reason: TerminationReason, actor?: string): Promise<{ notified: number }>;
+  terminate(session: SessionRecord, reason: TerminationReason, actor?: string, options?: { except?: string }): Promise<TerminationResult>;
 }
+
+/**
+ * Logs SAML participants out over the back channel (the SAML layer provides it once built): true when the SP
+ * confirmed, false when it failed, 'front-channel' when the SP has only browser-bound logout endpoints.
+ */
+export type SamlLogoutHook = (participant: Participant) => Promise<boolean | 'front-channel' | 'none'>;
 
 interface Authorizations { [clientId: string]: { sid?: string } }
 
@@ -23,15 +38,26 @@ export async function participantsOf(session: SessionRecord, state: StateService
   return [...fromSession, ...registered.filter((p) => !seen.has(`${p.protocol}:${p.clientId}`))];
 }
 
-export function createSessionTerminator(provider: Provider, state: StateServices, logger: Logger): SessionTerminator {
+export function createSessionTerminator(
+  provider: Provider, state: StateServices, logger: Logger, saml: { logout?: SamlLogoutHook } = {},
+): SessionTerminator {
   return {
-    async terminate(session, reason, actor) {
-      const participants = await participantsOf(session, state);
+    async terminate(session, reason, actor, options = {}) {
+      const participants = (await participantsOf(session, state)).filter((p) => p.clientId !== options.except);
       await state.sessions.delete(session.id);
       await state.revocations.revoke(session.id, session.expiresAt);
       await state.registry.remove(session.id);
       let notified = 0;
-      await Promise.all(participants.filter((p) => p.protocol === 'oidc').map(async (p) => {
+      let failed = 0;
+      const frontChannel: Participant[] = [];
+      await Promise.all(participants.map(async (p) => {
+        if (p.protocol === 'saml') {
+          const outcome = saml.logout ? await saml.logout(p) : 'none';
+          if (outcome === 'front-channel') frontChannel.push(p);
+          else if (outcome === true) notified += 1;
+          else if (outcome === false) failed += 1;
+          return;
+        }
         // oidc-provider's own logout-token sender (signed with the provider's keys, sid when the client asks for it).
         const client = await provider.Client.find(p.clientId) as unknown as
           { backchannelLogoutUri?: string; backchannelLogout(sub: string, sid: string): Promise<void> } | undefined;
@@ -40,11 +66,12 @@ export function createSessionTerminator(provider: Provider, state: StateServices
           await client.backchannelLogout(session.userId, String(p.details?.sid ?? ''));
           notified += 1;
         } catch (err) {
+          failed += 1;
           logger.warn({ event: 'logout.backchannel_failed', clientId: p.clientId, reason: (err as Error).message }, 'back-channel logout failed');
         }
       }));
-      logger.info({ event: 'session.terminated', reason, actor, userId: session.userId, owner: session.id.split('.').pop(), notified }, 'session ended');
-      return { notified };
+      logger.info({ event: 'session.terminated', reason, actor, userId: session.userId, owner: session.id.split('.').pop(), notified, failed, frontChannel: frontChannel.length }, 'session ended');
+      return { notified, failed, frontChannel };
     },
   };
 }
