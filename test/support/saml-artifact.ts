@@ -39,7 +39,7 @@ export async function resolveArtifact(
   options: { sha1?: boolean; soapAction?: boolean; unsigned?: boolean; message?: string } = {},
 ): Promise<ArtifactResolveResult> {
   const message = options.message ?? (options.unsigned
-    ? signedArtifactResolve(sp, artifact, endpoint).replace(/<ds:Signature[\s\S]*<\/ds:Signature>/, '')
+    ? signedArtifactResolve(sp, artifact, endpoint).replace(/<(ds:)?Signature[\s\S]*<\/(ds:)?Signature>/, '')
     : signedArtifactResolve(sp, artifact, endpoint, options));
   const envelope = `<soap11:Envelope xmlns:soap11="http://schemas.xmlsoap.org/soap/envelope/"><soap11:Body>${message}</soap11:Body></soap11:Envelope>`;
   const response = await fetch(endpoint, {
