@@ -3,7 +3,11 @@
 // ForceAuthn and IsPassive, encrypted assertions, and the CLI that registers SPs from their metadata.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { Browser } from './support/browser.js';
+import * as oidc from 'openid-client';
+import { Browser, formAction, hiddenField } from './support/browser.js';
+import { discover } from './support/rp.js';
+import { signIn } from './support/signin.js';
+import { waitFor } from './support/wait.js';
 import { runCli, startCohort, tempDir, type CohortProcess } from './support/processes.js';
 import { autoPostForm, samlSignIn, TestSp } from './support/saml-sp.js';
 import { artifactAuthnRequestUrl, resolveArtifact } from './support/saml-artifact.js';
@@ -15,7 +19,9 @@ describe('SAML SSO end to end (single node)', () => {
   let node: CohortProcess;
   const wiki = new TestSp('wiki', { signRequests: true });
   const crm = new TestSp('crm', { requestBinding: 'HTTP-POST' });
-  const intranet = new TestSp('intranet');
+  const intranet = new TestSp('intranet', { soapLogout: true });
+  const REDIRECT = 'http://127.0.0.1:5555/callback';
+  let client: { client_id: string; client_secret: string };
   const spOrigin = (sp: TestSp) => new URL(sp.acsUrl).origin;
 
   before(async () => {
@@ -30,6 +36,8 @@ describe('SAML SSO end to end (single node)', () => {
     assert.equal(sp1.code, 0, sp1.stderr);
     const sp2 = await runCli(['sps', 'add', '--metadata', crm.writeMetadata(dir.path), '--encrypt', 'aes256-gcm', '--nameid-format', 'emailAddress'], { env });
     assert.equal(sp2.code, 0, sp2.stderr);
+    const created = await runCli(['clients', 'add', '--redirect-uri', REDIRECT, '--json'], { env });
+    client = JSON.parse(created.stdout) as typeof client;
     const sp3 = await runCli(['sps', 'add', '--metadata', intranet.writeMetadata(dir.path)], { env });
     assert.equal(sp3.code, 0, sp3.stderr);
     node = await startCohort({ dataDir: dir.path, env: { COHORT_ADMIN_PASSWORD: 'admin-password-for-tests' } });
@@ -88,5 +96,29 @@ describe('SAML SSO end to end (single node)', () => {
     const again = await resolveArtifact(`${node.issuer}/saml/artifact`, intranet, arrival.samlArt!, { soapAction: true });
     assert.equal(again.status, 200);
     assert.equal(again.responseXml, undefined, 'a second resolve returns no message');
+  });
+  it('shares one session with OIDC both ways; signing out at an OIDC client logs the SAML SP out over SOAP', async () => {
+    const browser = new Browser();
+    const sp = intranet.saml(node.issuer);
+    const arrival = await samlSignIn(browser, await sp.getAuthorizeUrlAsync('', undefined, {}), spOrigin(intranet), ALICE);
+    assert.ok(arrival.sawLoginPage);
+    const { profile } = await sp.validatePostResponseAsync({ SAMLResponse: arrival.samlResponse! });
+
+    const config = await discover(node.issuer, client.client_id, client.client_secret);
+    const verifier = oidc.randomPKCECodeVerifier();
+    const result = await signIn(browser, oidc.buildAuthorizationUrl(config, {
+      redirect_uri: REDIRECT, scope: 'openid', code_challenge: await oidc.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256',
+    }).href, REDIRECT);
+    assert.equal(result.sawLoginPage, false, 'the SAML sign-in serves the OIDC client');
+    const tokens = await oidc.authorizationCodeGrant(config, new URL(result.callbackUrl), { pkceCodeVerifier: verifier });
+
+    const before = intranet.soapLogouts.length;
+    const page = await browser.get(oidc.buildEndSessionUrl(config, { id_token_hint: tokens.id_token! }).href);
+    await browser.post(new URL(formAction(page.body, '/session/end/confirm'), node.issuer).href, { xsrf: hiddenField(page.body, 'xsrf'), logout: 'yes' });
+    const request = await waitFor('SOAP LogoutRequest at the SP', () => intranet.soapLogouts[before]).catch((err: Error) => { throw new Error(`${err.message}\n${node.logs.slice(-6).join('\n')}`); });
+    assert.match(request, /LogoutRequest/);
+    assert.ok(request.includes(profile!.nameID), 'the LogoutRequest names the SP\'s NameID');
+    const again = await samlSignIn(browser, await sp.getAuthorizeUrlAsync('', undefined, {}), spOrigin(intranet), ALICE);
+    assert.ok(again.sawLoginPage, 'signed out for SAML too');
   });
 });

@@ -33,7 +33,7 @@ interface Authorizations { [clientId: string]: { sid?: string } }
 export async function participantsOf(session: SessionRecord, state: StateServices): Promise<Participant[]> {
   const fromSession = Object.entries((session.payload.authorizations ?? {}) as unknown as Authorizations)
     .map(([clientId, a]): Participant => ({ protocol: 'oidc', clientId, details: a.sid ? { sid: a.sid } : {} }));
-  const registered = await state.registry.list(session.id);
+  const registered = await state.registry.list(session.uid);
   const seen = new Set(fromSession.map((p) => `${p.protocol}:${p.clientId}`));
   return [...fromSession, ...registered.filter((p) => !seen.has(`${p.protocol}:${p.clientId}`))];
 }
@@ -46,7 +46,7 @@ export function createSessionTerminator(
       const participants = (await participantsOf(session, state)).filter((p) => p.clientId !== options.except);
       await state.sessions.delete(session.id);
       await state.revocations.revoke(session.id, session.expiresAt);
-      await state.registry.remove(session.id);
+      await state.registry.remove(session.uid);
       let notified = 0;
       let failed = 0;
       const frontChannel: Participant[] = [];
@@ -79,11 +79,28 @@ export function createSessionTerminator(
 /** The session registry (IdP role): records each client a session is issued to, from any node. */
 export function recordParticipants(provider: Provider, registry: SessionRegistry, sessionTtlMs: number, logger: Logger): void {
   provider.on('authorization.success', (ctx) => {
-    const session = ctx.oidc.session as unknown as { id: string; accountId?: string; sidFor(clientId: string): string | undefined } | undefined;
+    const session = ctx.oidc.session as unknown as { uid: string; accountId?: string; sidFor(clientId: string): string | undefined } | undefined;
     const clientId = ctx.oidc.client?.clientId;
     if (!session?.accountId || !clientId) return;
     const sid = session.sidFor(clientId);
-    registry.add(session.id, { protocol: 'oidc', clientId, details: sid ? { sid } : {} }, Date.now() + sessionTtlMs)
+    registry.add(session.uid, { protocol: 'oidc', clientId, details: sid ? { sid } : {} }, Date.now() + sessionTtlMs)
       .catch((err: Error) => logger.warn({ event: 'registry.add_failed', reason: err.message }, 'session registry update failed'));
+  });
+}
+
+/**
+ * A user who signs out at an OIDC relying party (end_session, "sign out of everything") ends the SSO session, so the
+ * SAML SPs of that session are told too, over their SOAP back channel: oidc-provider itself only knows OIDC clients.
+ */
+export function logoutSamlOnEndSession(provider: Provider, registry: SessionRegistry, saml: { logout?: SamlLogoutHook }, logger: Logger): void {
+  provider.on('end_session.success', (ctx) => {
+    const session = ctx.oidc.session as unknown as { uid?: string } | undefined;
+    if (!session?.uid || !ctx.oidc.params?.logout || !saml.logout) return;
+    const sessionUid = session.uid;
+    void (async () => {
+      const participants = (await registry.list(sessionUid)).filter((p) => p.protocol === 'saml');
+      await Promise.all(participants.map((p) => saml.logout!(p)));
+      await registry.remove(sessionUid);
+    })().catch((err: Error) => logger.warn({ event: 'logout.saml_failed', reason: err.message }, 'SAML logout after end_session failed'));
   });
 }

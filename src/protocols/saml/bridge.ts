@@ -28,6 +28,11 @@ export function bridgeClientMetadata(issuer: string) {
 export interface SignedIn {
   accountId: string;
   sessionId: string;
+  /**
+   * The session's uid: unlike its id, which oidc-provider renews at every return from the sign-in or consent pages,
+   * it stays the same for the session's whole life, so the registry and SessionIndex values are keyed by it.
+   */
+  sessionUid: string;
   /** Epoch seconds of the authentication. */
   authTime: number;
 }
@@ -104,6 +109,6 @@ export class SamlBridge<P extends JsonObject> {
     if (!session || session.userId !== code.accountId) {
       throw new SamlError(400, 'SAML_CONTINUE', 'Your session ended before the sign-in completed. Try again.');
     }
-    return { pending, signedIn: { accountId: code.accountId, sessionId: session.id, authTime: Number(code.authTime ?? Math.floor(Date.now() / 1000)) } };
+    return { pending, signedIn: { accountId: code.accountId, sessionId: session.id, sessionUid: session.uid, authTime: Number(code.authTime ?? Math.floor(Date.now() / 1000)) } };
   }
 }

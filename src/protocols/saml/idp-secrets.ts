@@ -18,18 +18,18 @@ export function deriveIdpSecrets(cookieKey: Buffer): IdpSecrets {
 const AAD = Buffer.from('cohort-saml-session-index');
 
 /**
- * The SessionIndex handed to an SP: the session id, encrypted. An SP's back-channel LogoutRequest carries only this
- * (no browser cookie), so any node must get the session back from it, while SPs learn nothing about the session id.
+ * The SessionIndex handed to an SP: the session's uid (stable while the session lives), encrypted. An SP's back-channel LogoutRequest carries only this
+ * (no browser cookie), so any node must get the session back from it, while SPs learn nothing about the session.
  */
-export function sealSessionIndex(sessionId: string, key: Buffer): string {
+export function sealSessionIndex(sessionUid: string, key: Buffer): string {
   const iv = randomBytes(12);
   const cipher = createCipheriv('aes-256-gcm', key, iv);
   cipher.setAAD(AAD);
-  const sealed = Buffer.concat([cipher.update(sessionId, 'utf8'), cipher.final()]);
+  const sealed = Buffer.concat([cipher.update(sessionUid, 'utf8'), cipher.final()]);
   return `_${Buffer.concat([iv, cipher.getAuthTag(), sealed]).toString('base64url')}`;
 }
 
-/** The session id inside a SessionIndex, or undefined for anything this IdP did not seal. */
+/** The session uid inside a SessionIndex, or undefined for anything this IdP did not seal. */
 export function openSessionIndex(value: string, key: Buffer): string | undefined {
   if (!/^_[A-Za-z0-9_-]{40,400}$/.test(value)) return undefined;
   const raw = Buffer.from(value.slice(1), 'base64url');

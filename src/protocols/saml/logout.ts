@@ -132,12 +132,12 @@ export class SingleLogout {
   /** The session a LogoutRequest names, only if this SP is in it under that very NameID. */
   private async sessionOf(sp: ServiceProviderRecord, request: LogoutRequest): Promise<SessionRecord | undefined> {
     for (const index of request.sessionIndexes) {
-      const sessionId = openSessionIndex(index, this.idp.deps.secrets.sessionIndex);
-      if (!sessionId) continue;
-      const participants = await this.idp.deps.state.registry.list(sessionId);
+      const sessionUid = openSessionIndex(index, this.idp.deps.secrets.sessionIndex);
+      if (!sessionUid) continue;
+      const participants = await this.idp.deps.state.registry.list(sessionUid);
       const mine = participants.find((p) => p.protocol === 'saml' && p.clientId === sp.entityId);
       if (!mine || mine.details?.nameId !== request.nameId || mine.details?.sessionIndex !== index) continue;
-      return this.idp.deps.state.sessions.get(sessionId);
+      return this.idp.deps.state.sessions.findByUid(sessionUid);
     }
     return undefined;
   }

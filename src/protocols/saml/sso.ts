@@ -167,7 +167,7 @@ export class SsoEndpoints {
     if (!user || user.disabled) {
       return this.deliver(res, pending, errorResponse(this.idp, { acsUrl: pending.acsUrl, ...(inResponseTo ? { inResponseTo } : {}), status: STATUS.authnFailed, now }));
     }
-    const sessionIndex = sealSessionIndex(outcome.signedIn.sessionId, this.idp.deps.secrets.sessionIndex);
+    const sessionIndex = sealSessionIndex(outcome.signedIn.sessionUid, this.idp.deps.secrets.sessionIndex);
     let issued;
     try {
       issued = await issueResponse(this.idp, {
@@ -180,7 +180,7 @@ export class SsoEndpoints {
       return this.deliver(res, pending, errorResponse(this.idp, { acsUrl: pending.acsUrl, ...(inResponseTo ? { inResponseTo } : {}), status: err.samlStatus, message: err.message, now }));
     }
     // Single logout must reach this SP later, from any node: the registry entry carries what a LogoutRequest needs.
-    await this.idp.deps.state.registry.add(outcome.signedIn.sessionId, {
+    await this.idp.deps.state.registry.add(outcome.signedIn.sessionUid, {
       protocol: 'saml', clientId: sp.entityId, details: { nameId: issued.nameId, nameIdFormat: issued.format, sessionIndex },
     }, now + this.idp.deps.sessionTtlMs);
     this.idp.deps.logger.info({ event: 'saml.response_issued', sp: sp.entityId, binding: pending.binding, userId: user.id }, 'SAML response issued');
