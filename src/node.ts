@@ -12,22 +12,15 @@ import { createNodeState } from './state/index.js';
 import type { StateServices } from './state/types.js';
 import { ClusterNode } from './cluster/node.js';
 import { clusterConfigFrom, statusBodyOf } from './cluster/from-config.js';
-import { createProvider } from './protocols/oidc/provider.js';
-import { Interactions } from './auth/interactions.js';
 import { Lockout } from './auth/lockout.js';
-import { interactionRoutes } from './auth/routes.js';
-import { SessionPolicy } from './auth/session-policy.js';
-import { LogoutAll } from './auth/logout-all.js';
-import { createSessionTerminator, recordParticipants } from './protocols/oidc/session-termination.js';
-import { sessionsApiRoutes } from './admin/sessions-api.js';
-import { CsrfTokens } from './http/csrf.js';
-import { createRouter, type RequestObserver } from './http/router.js';
+import type { RequestObserver } from './http/router.js';
 import { sendText } from './http/respond.js';
 import { createLogger, type Logger } from './ops/logger.js';
 import { Metrics } from './ops/metrics.js';
 import { StatusRegistry } from './ops/status.js';
 import { opsRoutes } from './ops/routes.js';
 import { VERSION } from './version.js';
+import { Control } from './control.js';
 
 export interface StartOptions {
   config: CohortConfig;
@@ -99,6 +92,7 @@ export async function startNode(options: StartOptions): Promise<RunningNode> {
   const url = `http://${address.address.includes(':') ? `[${address.address}]` : address.address}:${address.port}`;
 
   let store: DurableStore | undefined;
+  let control: Control | undefined;
   let state: StateServices | undefined;
   let ldap: LdapUserStore | undefined;
   try {
@@ -123,51 +117,21 @@ export async function startNode(options: StartOptions): Promise<RunningNode> {
     // State services register their RPC handlers before the node joins, so no peer ever calls a method that is not
     // there yet; catch-up runs once the node has joined.
     const nodeState = createNodeState(config, cluster, logger);
+    control = new Control({
+      config, issuer, store, users, cluster, status, metrics, logger, observer: observerFor(logger, metrics),
+      fixedRoutes: opsRoutes(status, metrics),
+      setHandler: (next) => { handler = next; },
+      ...(nodeState.excludeFromPlacement ? { excludeFromPlacement: nodeState.excludeFromPlacement } : {}),
+      resync: () => nodeState.catchUp(),
+    });
+    control.register();
     if (cluster) {
       observeCluster(cluster, logger);
       await cluster.start();
     }
     state = nodeState.services;
     heldState = nodeState.held;
-    const signingKeys = (await store.keys.list('sig')).filter((k) => !k.retired)
-      .sort((a, b) => b.createdAt - a.createdAt).map((k) => JSON.parse(k.material) as Record<string, unknown>);
-    const cookieKeys = (await store.keys.list('cookie')).filter((k) => !k.retired)
-      .sort((a, b) => b.createdAt - a.createdAt).map((k) => k.material);
-
-    // The logout page's "sign out of all my sessions" needs the terminator, which needs the provider: bound below.
-    let logoutAll: LogoutAll | undefined;
-    const provider = createProvider({
-      config, issuer, users, clients: store.clients, state, signingKeys, cookieKeys,
-      logoutAllOffer: (accountId) => logoutAll?.offer(accountId) ?? Promise.resolve(undefined),
-    });
-    const terminator = createSessionTerminator(provider, state, logger);
-    const sessionPolicy = new SessionPolicy(state.sessions, state.revocations, terminator, config.session);
-    logoutAll = new LogoutAll({
-      enabled: config.session.allowLogoutAll, policy: sessionPolicy, interRequest: state.interRequest, terminator,
-      maxBodyBytes: config.http.maxBodyBytes, logger,
-    });
     const lockout = new Lockout(state.loginFailures, config.auth.lockout);
-    recordParticipants(provider, state.registry, config.session.ttlSeconds * 1000, logger);
-    provider.on('grant.success', (ctx) => metrics.tokenIssued(String(ctx.oidc.params?.grant_type ?? 'unknown')));
-    provider.on('server_error', (_ctx, err) => logger.error({ err }, 'oidc server error'));
-    provider.on('backchannel.error', (_ctx, err, client) =>
-      logger.warn({ event: 'logout.backchannel_failed', clientId: client.clientId, reason: err.message, cause: (err as { cause?: Error }).cause?.message }, 'back-channel logout failed'));
-    provider.on('backchannel.success', (_ctx, client) =>
-      logger.info({ event: 'logout.backchannel_sent', clientId: client.clientId }, 'back-channel logout sent'));
-    const interactions = new Interactions({
-      provider, users, interRequest: state.interRequest,
-      csrf: new CsrfTokens(Buffer.from(cookieKeys[0]!, 'base64url')),
-      lockout, sessionPolicy,
-      maxBodyBytes: config.http.maxBodyBytes, trustProxy: config.http.trustProxy,
-      writesRefused: () => (cluster?.status().readOnly
-        ? 'The cluster is read-only because too few of its nodes can be reached, so passwords cannot be changed now.'
-        : undefined),
-      onSignIn: (outcome, detail) => {
-        metrics.signIn(outcome);
-        logger.info({ event: `signin.${outcome === 'ok' ? 'succeeded' : outcome}`, username: detail.username, source: detail.source }, 'sign-in');
-      },
-    });
-
     const durable = store;
     status.register({ name: 'store', critical: true, check: () => durable.ping() });
     // Without the directory nobody can sign in: out of the balancer's pool until it answers a service bind again.
@@ -177,16 +141,10 @@ export async function startNode(options: StartOptions): Promise<RunningNode> {
     for (const check of nodeState.checks ?? []) status.register(check);
     metrics.setLiveSessions(() => nodeState.liveSessions());
 
-    handler = createRouter({
-      routes: [
-        ...opsRoutes(status, metrics), ...interactionRoutes(interactions), ...logoutAll.routes(),
-        ...sessionsApiRoutes({ state, users, terminator, logger, lockout, apiToken: config.admin.apiToken }),
-      ],
-      fallback: provider.callback(),
-      maxBodyBytes: config.http.maxBodyBytes,
-      trustProxy: config.http.trustProxy,
-      observer: observerFor(logger, metrics),
-    });
+    // Everything that depends on the runtime configuration (provider, pages, SAML, admin API) is one layer built
+    // by control (layer.ts); each configuration version swaps in a fully built new one.
+    status.setStarting('loading the configuration');
+    await control.start(state, lockout);
     // Serve at once (sessions held elsewhere are read through their owners), but stay out of the balancer's pool
     // until this node holds what it must hold, so a restarted node never answers from an empty copy.
     status.setStarting('catching up with the cluster');
@@ -196,6 +154,7 @@ export async function startNode(options: StartOptions): Promise<RunningNode> {
     status.markReady();
   } catch (err) {
     server.close();
+    control?.close();
     await state?.close();
     await cluster?.stop();
     await ldap?.close();
@@ -215,6 +174,7 @@ export async function startNode(options: StartOptions): Promise<RunningNode> {
         server.close(() => resolve());
         server.closeIdleConnections();
       });
+      control?.close();
       await live.close();
       await cluster?.stop();
       await directory?.close();

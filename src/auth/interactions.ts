@@ -12,6 +12,7 @@ import { badRequest, forbidden, serviceUnavailable } from '../http/errors.js';
 import { DIRECTORY_UNAVAILABLE, sendHtml } from '../http/respond.js';
 import { clientAddress } from '../http/client-address.js';
 import { changePasswordPage, consentPage, loginPage } from './views/pages.js';
+import type { Branding } from './views/layout.js';
 
 export type SignInOutcome = 'ok' | 'failed' | 'locked' | 'unavailable';
 
@@ -27,6 +28,8 @@ export interface InteractionDeps {
   onSignIn(outcome: SignInOutcome, detail: { username: string; source: string }): void;
   /** Why credential changes are refused right now (cluster read-only), or undefined when they are allowed. */
   writesRefused?: () => string | undefined;
+  /** Product name and notice on every page (runtime settings). */
+  branding?: Branding;
   now?: () => number;
 }
 
@@ -83,7 +86,7 @@ export class Interactions {
     const clientName = await this.clientName(details);
     if (details.prompt.name === 'login') {
       const hint = typeof details.params.login_hint === 'string' ? details.params.login_hint.slice(0, MAX_USERNAME_LENGTH) : undefined;
-      sendHtml(res, 200, loginPage({
+      sendHtml(res, 200, loginPage({ branding: this.deps.branding,
         action: `/interaction/${uid}/login`, csrf: this.deps.csrf.issue('login', uid), ...(clientName ? { clientName } : {}),
         ...(hint ? { username: hint } : {}),
       }));
@@ -91,7 +94,7 @@ export class Interactions {
     }
     if (details.prompt.name === 'consent') {
       const missing = details.prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[] };
-      sendHtml(res, 200, consentPage({
+      sendHtml(res, 200, consentPage({ branding: this.deps.branding,
         action: `/interaction/${uid}/confirm`, abortAction: `/interaction/${uid}/abort`,
         csrf: this.deps.csrf.issue('consent', uid), clientName: clientName ?? 'An application',
         scopes: missing.missingOIDCScope ?? [], claims: missing.missingOIDCClaims ?? [],
@@ -109,7 +112,7 @@ export class Interactions {
     const password = form.get('password') ?? '';
     const source = clientAddress(req, this.deps.trustProxy);
     const clientName = await this.clientName(details);
-    const again = (status: number, error: string) => sendHtml(res, status, loginPage({
+    const again = (status: number, error: string) => sendHtml(res, status, loginPage({ branding: this.deps.branding,
       action: `/interaction/${uid}/login`, csrf: this.deps.csrf.issue('login', uid), username, error,
       ...(clientName ? { clientName } : {}),
     }));
@@ -146,7 +149,7 @@ export class Interactions {
     if (user.mustChangePassword) {
       await this.deps.interRequest.put(`password-change:${uid}`, { userId: user.id, username: user.username },
         this.now() + PASSWORD_CHANGE_TTL_MS);
-      sendHtml(res, 200, changePasswordPage({ action: `/interaction/${uid}/password`, csrf: this.deps.csrf.issue('password', uid) }));
+      sendHtml(res, 200, changePasswordPage({ branding: this.deps.branding, action: `/interaction/${uid}/password`, csrf: this.deps.csrf.issue('password', uid) }));
       return;
     }
     if (!(await this.admitted(res, details, user.id))) return;
@@ -159,7 +162,7 @@ export class Interactions {
     const current = details.session?.accountId === userId ? details.session.cookie : undefined;
     const admission = await this.deps.sessionPolicy.admit(userId, current);
     if (admission.admitted) return true;
-    sendHtml(res, 403, loginPage({
+    sendHtml(res, 403, loginPage({ branding: this.deps.branding,
       action: `/interaction/${details.uid}/login`, csrf: this.deps.csrf.issue('login', details.uid), error: admission.message,
     }));
     return false;
@@ -171,7 +174,7 @@ export class Interactions {
     const pending = await this.deps.interRequest.get(`password-change:${uid}`);
     if (!pending) throw badRequest('Sign in again before choosing a new password.', 'PASSWORD_CHANGE_EXPIRED');
     const next = form.get('new_password') ?? '';
-    const again = (error: string) => sendHtml(res, 400, changePasswordPage({
+    const again = (error: string) => sendHtml(res, 400, changePasswordPage({ branding: this.deps.branding,
       action: `/interaction/${uid}/password`, csrf: this.deps.csrf.issue('password', uid), error,
     }));
     if (next.length < MIN_PASSWORD_LENGTH) return again(`Use at least ${MIN_PASSWORD_LENGTH} characters.`);

@@ -11,6 +11,7 @@ import { readForm } from '../http/body.js';
 import { badRequest } from '../http/errors.js';
 import { sendHtml } from '../http/respond.js';
 import { loggedOutEverywherePage } from './views/pages.js';
+import type { Branding } from './views/layout.js';
 
 const OFFER_TTL_MS = 10 * 60 * 1000;
 
@@ -21,6 +22,7 @@ export interface LogoutAllDeps {
   terminator: Terminator;
   maxBodyBytes: number;
   logger: Logger;
+  branding?: Branding;
   now?: () => number;
 }
 
@@ -49,7 +51,7 @@ export class LogoutAll {
     const sessions = await this.deps.policy.liveSessions(String(offer.accountId));
     for (const s of sessions) await this.deps.terminator.terminate(s, 'logout-all');
     this.deps.logger.info({ event: 'session.logged_out_everywhere', userId: offer.accountId, count: sessions.length }, 'user signed out of all sessions');
-    sendHtml(res, 200, loggedOutEverywherePage(sessions.length));
+    sendHtml(res, 200, loggedOutEverywherePage(sessions.length, this.deps.branding));
   }
 
   routes(): Route[] {

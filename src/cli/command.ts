@@ -6,6 +6,8 @@ export interface Command {
   name: string;
   summary: string;
   help: string;
+  /** Help of individual subcommands, shown for `cohort <command> <subcommand> --help` instead of `help`. */
+  subcommandHelp?: ReadonlyMap<string, string>;
   run(argv: string[], io: CliIO): Promise<number>;
 }
 

@@ -28,7 +28,8 @@ export async function main(argv: string[], io: CliIO = {
     return 2;
   }
   if (rest.includes('--help') || rest.includes('-h')) {
-    io.stdout.write(command.help.endsWith('\n') ? command.help : `${command.help}\n`);
+    const help = command.subcommandHelp?.get(rest[0] ?? '') ?? command.help;
+    io.stdout.write(help.endsWith('\n') ? help : `${help}\n`);
     return 0;
   }
   try {

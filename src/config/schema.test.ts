@@ -40,7 +40,7 @@ describe('schema', () => {
     const expected: Record<string, unknown> = {
       dataDir: './cohort-data', 'store.backend': 'sqlite', 'store.postgres.url': '', 'store.postgres.poolSize': 10,
       'store.postgres.connectTimeoutMs': 5000, 'store.postgres.statementTimeoutMs': 5000, 'store.migrateOnStart': true,
-      'node.index': 0, 'node.role': 'standalone', 'http.host': '127.0.0.1',
+      'node.index': 0, 'node.role': 'standalone', 'node.configSource': 'store', 'http.host': '127.0.0.1',
       'http.port': 9000, 'http.issuer': '', 'http.trustProxy': false, 'http.maxBodyBytes': 65536, 'log.level': 'info',
       'auth.scrypt.cost': 32768, 'auth.scrypt.blockSize': 8, 'auth.scrypt.parallelization': 1,
       'auth.scrypt.keyLength': 32, 'auth.scrypt.maxMemoryMb': 64, 'auth.lockout.maxFailuresPerUser': 5,

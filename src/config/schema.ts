@@ -349,6 +349,10 @@ export const SCHEMA = defineSchema([
     path: 'node.role', values: ['standalone', 'engine', 'console'], default: 'standalone',
     doc: 'standalone = one node with local state; engine = serves protocol traffic; console = administers the cluster.',
   }),
+  oneOf({
+    path: 'node.configSource', values: ['store', 'console'], default: 'store',
+    doc: 'Where clients, keys and policies come from: store = this node\'s durable store, read at start; console = the latest version the console published.',
+  }),
 
   str({
     path: 'http.host', default: '127.0.0.1', minLength: 1, maxLength: 255,
@@ -687,6 +691,12 @@ export const CONSTRAINTS: readonly Constraint[] = [
       check: (c) => (c.node.role === 'standalone' && c.state.backend[service] === 'peer'
         ? "is 'peer', which needs node.role engine or console" : undefined),
     })),
+  {
+    // Published versions come from the console over the back channel, which only a cluster role starts.
+    path: 'node.configSource',
+    check: (c) => (c.node.configSource === 'console' && c.node.role === 'standalone'
+      ? "is 'console', which needs node.role engine or console" : undefined),
+  },
   {
     path: 'state.redis.sentinelName',
     check: (c) => (c.state.redis.sentinels.trim() !== '' && c.state.redis.sentinelName === ''

@@ -48,6 +48,8 @@ export interface CohortConfig {
     name: string;
     index: number;
     role: NodeRole;
+    /** Runtime configuration: the node's own store ('store'), or the console's latest published version ('console'). */
+    configSource: 'store' | 'console';
   };
   http: {
     host: string;

@@ -147,6 +147,12 @@ export class StatusRegistry {
     this.startingReason = reason;
   }
 
+  /** Out of the balancer's pool for maintenance (state synchronisation switched off by an administrator). */
+  private maintenance = false;
+  setMaintenance(on: boolean): void {
+    this.maintenance = on;
+  }
+
   get isReady(): boolean {
     return this.ready;
   }
@@ -172,6 +178,7 @@ export class StatusRegistry {
   /** Out of the pool while starting, when the cluster says this node cannot serve, or a critical check fails. */
   async lbStatus(): Promise<LbStatus> {
     if (!this.ready) return { ok: false, reason: this.startingReason };
+    if (this.maintenance) return { ok: false, reason: 'maintenance' };
     const critical = [...this.checks.values()].filter((c) => c.critical);
     const [results, cluster] = await Promise.all([Promise.all(critical.map((c) => this.run(c))), this.clusterStatus()]);
     if (cluster.state === 'unavailable') return { ok: false, reason: 'cluster unavailable' };

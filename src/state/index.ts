@@ -26,6 +26,8 @@ export interface NodeState {
   held?: () => Promise<Record<string, unknown>>;
   /** Health checks of external services the state depends on (redis), for the node to register with its status. */
   checks?: Array<{ name: string; critical: boolean; check(): Promise<void> }>;
+  /** Stops (or resumes) placing records on member `index`, for its maintenance (peer backend only). */
+  excludeFromPlacement?: (index: number, excluded: boolean) => void;
 }
 
 export class StateConfigError extends Error {
@@ -108,6 +110,7 @@ function createServiceState(config: CohortConfig, cluster: ClusterRpc | undefine
     liveSessions: () => (backends.get('sessions') === 'peer' ? peer.sessions.countOwned() : local.sessions.count()),
     held: async () => peer.stats(),
     checks,
+    excludeFromPlacement: (index, excluded) => peer.exclude(index, excluded),
     checkSynced: () => {
       if (!peer.ready) throw new Error('still copying state from the cluster (retrying in the background)');
     },

@@ -9,6 +9,7 @@ import type { DurableStoreOptions } from './options.js';
 import { auditLogCases } from './audit.case.test.js';
 import { portabilityCases } from './portability.case.test.js';
 import { serviceProviderCases } from './service-providers.case.test.js';
+import { configCases } from './config.case.test.js';
 import { StoreError, type DurableStore, type KeyRecord } from './types.js';
 
 /** Cheap parameters so the suite runs fast; production uses DEFAULT_SCRYPT. */
@@ -342,6 +343,7 @@ export function durableStoreCases(name: string, harness: DurableStoreHarness): v
 
     auditLogCases(name, withDatabase);
     serviceProviderCases(withDatabase);
+    configCases(withDatabase);
     portabilityCases(withDatabase);
 
     describe('connections', () => {

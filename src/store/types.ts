@@ -73,7 +73,21 @@ export interface ClientStore {
   /** In creation order. */
   list(): Promise<ClientRecord[]>;
   remove(clientId: string): Promise<void>;
+  /**
+   * Changes the given fields of an existing client; clientId, public, the secret hash and createdAt stay as they
+   * are. The result is validated as a whole (a client left without redirect URIs for its grants is INVALID).
+   * NOT_FOUND when absent.
+   */
+  update(clientId: string, changes: ClientChanges): Promise<ClientRecord>;
+  /**
+   * Writes a whole record as given, secret hash and createdAt included, replacing one with the same clientId:
+   * for configuration imports and replicated copies, never for administrators' edits.
+   */
+  put(record: ClientRecord): Promise<ClientRecord>;
 }
+
+/** What ClientStore.update() may change. */
+export type ClientChanges = Partial<Pick<NewClient, 'name' | 'redirectUris' | 'postLogoutRedirectUris' | 'backchannelLogoutUri' | 'grantTypes'>>;
 
 /** A SAML binding URI's short name. */
 export type SamlBinding = 'HTTP-Redirect' | 'HTTP-POST' | 'HTTP-Artifact' | 'SOAP';
@@ -183,11 +197,64 @@ export interface AuditLog {
   list(query?: AuditQuery): Promise<AuditEntry[]>;
 }
 
+/**
+ * One published runtime configuration: immutable once written. `snapshot` is the canonical JSON text the digest was
+ * computed over (kept as text, so the bytes that were verified are the bytes that are stored).
+ */
+export interface ConfigVersion {
+  /** 1, 2, 3... in publishing order. */
+  version: number;
+  /** Epoch milliseconds. */
+  publishedAt: number;
+  /** Who published it (an admin's username, 'token', 'cli'). */
+  publishedBy: string;
+  /** SHA-256 of `snapshot`, lowercase hex. */
+  digest: string;
+  snapshot: string;
+}
+
+export type ConfigVersionSummary = Omit<ConfigVersion, 'snapshot'>;
+
+export interface ConfigVersionStore {
+  /**
+   * Records a published version. Idempotent: the same (version, digest) again is 'exists', so nodes sharing one
+   * database and nodes receiving a push both just work; another digest for an existing version is a CONFLICT.
+   */
+  insert(version: ConfigVersion): Promise<'inserted' | 'exists'>;
+  get(version: number): Promise<ConfigVersion | undefined>;
+  /** The highest version, or undefined when none was ever published. */
+  latest(): Promise<ConfigVersion | undefined>;
+  /** Newest first, at most `limit` (default 100). */
+  list(limit?: number): Promise<ConfigVersionSummary[]>;
+}
+
+/** One named settings document (a JSON object) with when and by whom it was last written. */
+export interface SettingsEntry {
+  name: string;
+  value: Record<string, unknown>;
+  /** Epoch milliseconds. */
+  updatedAt: number;
+  updatedBy: string;
+}
+
+export interface SettingsStore {
+  get(name: string): Promise<SettingsEntry | undefined>;
+  /** Creates or replaces the document (a JSON object of at most 64 KiB). */
+  put(name: string, value: Record<string, unknown>, updatedBy: string): Promise<SettingsEntry>;
+  /**
+   * Stores `value` only when no document of that name exists, and returns whichever is stored: for values that
+   * must be decided once (a store's identity), however many processes open the store at once.
+   */
+  putIfAbsent(name: string, value: Record<string, unknown>, updatedBy: string): Promise<SettingsEntry>;
+}
+
 export interface DurableStore {
   users: UserStore;
   clients: ClientStore;
   serviceProviders: ServiceProviderStore;
   keys: KeyStore;
+  configVersions: ConfigVersionStore;
+  settings: SettingsStore;
   /** Optional so that a backend without one still fits; both built-in backends have it. */
   audit?: AuditLog;
   /**

@@ -37,8 +37,19 @@ export async function freePortRange(count: number, attempts = 50): Promise<numbe
   throw new Error(`no ${count} consecutive free ports found`);
 }
 
+/** Index of the console member when a cluster has one (engines are 1..size). */
+export const CONSOLE_INDEX = 100;
+/** The console's admin API token in tests. */
+export const ADMIN_TOKEN = 'test-admin-api-token-0123456789abcdef';
+
 export interface ClusterOptions {
+  /** Engines, indexes 1..size. */
   size: number;
+  /**
+   * Also run a console member (index CONSOLE_INDEX, admin API token ADMIN_TOKEN); the engines then run the
+   * configuration it publishes (node.configSource = console).
+   */
+  console?: boolean;
   /** Extra environment per node index (1-based), e.g. preferredNodes for subclusters. */
   envFor?: (index: number) => NodeJS.ProcessEnv;
   env?: NodeJS.ProcessEnv;
@@ -58,7 +69,8 @@ export class TestCluster {
     const dir = tempDir('cohort-cluster-');
     const init = await runCli(['cluster', 'init', '--data-dir', dir.path]);
     if (init.code !== 0) throw new Error(`cluster init failed: ${init.stderr}`);
-    const ports = await Promise.all(Array.from({ length: options.size }, () => freePort()));
+    // The console's back-channel port, when there is one, comes last.
+    const ports = await Promise.all(Array.from({ length: options.size + (options.console ? 1 : 0) }, () => freePort()));
     const issuer = `http://127.0.0.1:${await freePort()}`;
     return new TestCluster(issuer, dir.path, ports, options, dir.remove);
   }
@@ -72,16 +84,25 @@ export class TestCluster {
     return { COHORT_DATA_DIR: this.dataDir, ...extra };
   }
 
-  /** Starts node `index` (1-based) and waits until it logs that it is serving. */
+  /** Members the cluster is configured with: the engines, plus the console if any. */
+  get memberCount(): number {
+    return this.options.size + (this.options.console ? 1 : 0);
+  }
+
+  /** Starts node `index` (1-based, or CONSOLE_INDEX) and waits until it logs that it is serving. */
   async start(index: number): Promise<CohortProcess> {
+    const isConsole = index === CONSOLE_INDEX;
+    if (isConsole && !this.options.console) throw new Error('this cluster has no console');
     const node = await startCohort({
       dataDir: this.dataDir,
       timeoutMs: 30_000,
       env: {
         COHORT_ADMIN_PASSWORD: 'admin-password-for-tests',
-        COHORT_NODE_ROLE: 'engine', COHORT_NODE_INDEX: String(index), COHORT_NODE_NAME: `node-${index}`,
+        COHORT_NODE_ROLE: isConsole ? 'console' : 'engine', COHORT_NODE_INDEX: String(index),
+        COHORT_NODE_NAME: isConsole ? 'console' : `node-${index}`,
+        ...(this.options.console ? { COHORT_NODE_CONFIG_SOURCE: 'console', COHORT_ADMIN_API_TOKEN: ADMIN_TOKEN } : {}),
         COHORT_HTTP_ISSUER: this.issuer,
-        COHORT_CLUSTER_PORT: String(this.backChannelPorts[index - 1]),
+        COHORT_CLUSTER_PORT: String(this.backChannelPorts[isConsole ? this.options.size : index - 1]),
         COHORT_CLUSTER_INITIAL_HOSTS: this.backChannelPorts.map((p) => `127.0.0.1:${p}`).join(','),
         ...this.options.env, ...this.options.envFor?.(index),
       },
@@ -90,8 +111,24 @@ export class TestCluster {
     return node;
   }
 
+  /** Starts every engine, and the console first when there is one. */
   async startAll(): Promise<void> {
+    if (this.options.console) await this.start(CONSOLE_INDEX);
     await Promise.all(Array.from({ length: this.options.size }, (_, i) => this.start(i + 1)));
+  }
+
+  /** A call to the console's admin API with the admin token (or `auth`: an Authorization header, '' for none). */
+  async api(method: string, path: string, body?: unknown, auth = `Bearer ${ADMIN_TOKEN}`): Promise<{ status: number; body: any }> {
+    const res = await fetch(`${this.url(CONSOLE_INDEX)}${path}`, {
+      method,
+      headers: { ...(auth ? { authorization: auth } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}), accept: 'application/json' },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+      signal: AbortSignal.timeout(20_000),
+    });
+    const text = await res.text();
+    let parsed: unknown = text;
+    try { parsed = JSON.parse(text); } catch { /* not JSON: kept as text */ }
+    return { status: res.status, body: parsed };
   }
 
   url(index: number): string {
@@ -120,7 +157,7 @@ export class TestCluster {
   async waitReady(indexes: number[] = [...this.nodes.keys()]): Promise<void> {
     for (const i of indexes) {
       await waitFor(`node ${i} ready with every member`, async () => (await this.lbStatus(i)) === 200
-        && (await this.status(i)).ClusterStatus.members.filter((m) => m.state === 'alive').length === this.options.size, 20_000);
+        && (await this.status(i)).ClusterStatus.members.filter((m) => m.state === 'alive').length === this.memberCount, 20_000);
     }
   }
 

@@ -2,6 +2,8 @@ import { html, type SafeHtml } from './html.js';
 
 export interface Branding {
   productName: string;
+  /** One line shown under the title of every page (a maintenance window, a support contact). */
+  notice?: string;
 }
 export const DEFAULT_BRANDING: Branding = { productName: 'Cohort' };
 
@@ -20,6 +22,7 @@ export function layout(title: string, body: SafeHtml, branding: Branding = DEFAU
 <main class="card" aria-labelledby="page-title">
 <p class="brand">${branding.productName}</p>
 <h1 id="page-title">${title}</h1>
+${branding.notice ? html`<p class="muted notice">${branding.notice}</p>` : ''}
 ${body}
 </main>
 </body>

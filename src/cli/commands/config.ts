@@ -1,9 +1,11 @@
-// `cohort config docs|show`: the configuration schema as documentation, and the effective configuration of a node.
+// `cohort config docs|show|export|import`: the configuration schema as documentation, the effective configuration of a
+// node, and the runtime configuration archive (config-archive.ts).
 import { parse, runSubcommand, type CliIO, type Command } from '../command.js';
 import { renderMarkdown, renderText } from '../../config/docs.js';
 import { ConfigError } from '../../config/errors.js';
 import { loadConfig } from '../../config/load.js';
 import { redactSecrets } from '../../config/redact.js';
+import { EXPORT_HELP, exportArchive, IMPORT_HELP, importArchive } from './config-archive.js';
 
 const USAGE = `Usage: cohort config <subcommand> [options]
 
@@ -12,6 +14,11 @@ Subcommands:
                                          (--markdown: the text of docs/configuration.md).
   show [--data-dir DIR] [--config FILE]  The effective configuration as JSON (defaults, file, COHORT_*
                                          environment), secrets redacted.
+  export [--out FILE] [--data-dir DIR]   The runtime configuration (clients, service providers, keys,
+                                         settings) as an archive encrypted under the cluster secret.
+  import --file FILE [--data-dir DIR] [--secret-file FILE]
+                                         Verify an archive and write its content into the store.
+  (each subcommand takes --help)
 `;
 
 async function docs(argv: string[], io: CliIO): Promise<number> {
@@ -35,11 +42,14 @@ async function show(argv: string[], io: CliIO): Promise<number> {
 }
 
 // A Map, not an object literal, so 'toString' or '__proto__' is an unknown subcommand rather than a prototype method.
-const SUBCOMMANDS = new Map<string, (argv: string[], io: CliIO) => Promise<number>>([['docs', docs], ['show', show]]);
+const SUBCOMMANDS = new Map<string, (argv: string[], io: CliIO) => Promise<number>>([
+  ['docs', docs], ['show', show], ['export', exportArchive], ['import', importArchive],
+]);
 
 export const configCommand: Command = {
   name: 'config',
-  summary: 'Document the settings, or print the effective configuration',
+  summary: 'Document the settings, print the effective configuration, export or import the runtime configuration',
   help: `${USAGE}\n${renderText()}`,
+  subcommandHelp: new Map([['export', EXPORT_HELP], ['import', IMPORT_HELP]]),
   run: (argv, io) => runSubcommand(SUBCOMMANDS, argv, io),
 };

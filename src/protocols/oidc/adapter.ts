@@ -34,7 +34,7 @@ function asPayload(json: JsonObject | undefined): AdapterPayload | undefined {
 
 export interface AdapterDeps {
   state: StateServices;
-  clients: ClientStore;
+  clients: Pick<ClientStore, 'get'>;
   /** Longest life of a session: a destroyed session's id stays revoked that long. */
   sessionTtlMs: number;
   now?: () => number;

@@ -10,13 +10,19 @@ import { createFindAccount, SCOPE_CLAIMS } from './account.js';
 import { clientSecretMatches } from '../../store/client-secret.js';
 import { errorPage, loggedOutPage, logoutPage } from '../../auth/views/pages.js';
 import { PAGE_CSP } from '../../http/headers.js';
+import type { Branding } from '../../auth/views/layout.js';
 
 export interface ProviderDeps {
   config: CohortConfig;
   issuer: string;
   users: UserStore;
-  clients: ClientStore;
+  /** Only read: an engine's view of its published configuration, or the durable store itself. */
+  clients: Pick<ClientStore, 'get'>;
   state: StateServices;
+  /** Register the SAML IdP's built-in client (saml/bridge.ts), so SAML sign-ins share the OIDC session. */
+  samlBridgeClient?: Record<string, unknown>;
+  /** Product name and notice on the logout and error pages. */
+  branding?: Branding;
   /** Private JWKs (RS256 and ES256), newest first. */
   signingKeys: Array<Record<string, unknown>>;
   /** Cookie signing keys, newest first (older ones still verify). */
@@ -107,9 +113,9 @@ export function buildProviderConfiguration(deps: ProviderDeps): Configuration {
         logoutSource: async (ctx, form) => {
           const clientName = ctx.oidc.client?.clientName as string | undefined;
           const logoutAll = await deps.logoutAllOffer?.(ctx.oidc.session?.accountId);
-          htmlBody(ctx, 200, logoutPage({ providerForm: form, ...(clientName ? { clientName } : {}), ...(logoutAll ? { logoutAll } : {}) }));
+          htmlBody(ctx, 200, logoutPage({ branding: deps.branding, providerForm: form, ...(clientName ? { clientName } : {}), ...(logoutAll ? { logoutAll } : {}) }));
         },
-        postLogoutSuccessSource: async (ctx) => htmlBody(ctx, 200, loggedOutPage()),
+        postLogoutSuccessSource: async (ctx) => htmlBody(ctx, 200, loggedOutPage(deps.branding)),
       },
     },
     // Refresh tokens for every client allowed the grant; rotated on every use, so a stolen one is detected on reuse.
@@ -134,10 +140,22 @@ export function buildProviderConfiguration(deps: ProviderDeps): Configuration {
       } }
       : {}),
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}`, policy: interactionPolicyFor() },
+    // The SAML bridge is part of the IdP itself: a static client (never in the store), and no consent page for it.
+    ...(deps.samlBridgeClient ? { clients: [deps.samlBridgeClient as never] } : {}),
+    loadExistingGrant: async (ctx) => {
+      const clientId = ctx.oidc.client!.clientId;
+      const grantId = ctx.oidc.result?.consent?.grantId ?? ctx.oidc.session!.grantIdFor(clientId);
+      if (grantId) return ctx.oidc.provider.Grant.find(grantId);
+      if (!deps.samlBridgeClient || clientId !== deps.samlBridgeClient.client_id || !ctx.oidc.session?.accountId) return undefined;
+      const grant = new ctx.oidc.provider.Grant({ clientId, accountId: ctx.oidc.session.accountId });
+      grant.addOIDCScope('openid');
+      await grant.save();
+      return grant;
+    },
     renderError: async (ctx, out) => {
       const message = PUBLIC_ERROR_TEXT[out.error] ?? (typeof out.error_description === 'string'
         ? out.error_description : 'The request could not be completed.');
-      htmlBody(ctx, ctx.status >= 400 ? ctx.status : 400, errorPage({ status: ctx.status >= 400 ? ctx.status : 400, message }));
+      htmlBody(ctx, ctx.status >= 400 ? ctx.status : 400, errorPage({ branding: deps.branding, status: ctx.status >= 400 ? ctx.status : 400, message }));
     },
   };
 }

@@ -9,7 +9,7 @@ import { soapBody, soapEnvelope } from './bindings.js';
 import { buildArtifactResponse } from './builders.js';
 import { isSamlError, SamlError, STATUS } from './errors.js';
 import { checkDestination, checkFreshness, parseArtifactResolve } from './messages.js';
-import { verifyXmlSignature } from './signature.js';
+import { signXml, verifyXmlSignature } from './signature.js';
 import { parseXml, serialize } from './xml.js';
 import type { SamlIdp } from './idp.js';
 
@@ -66,10 +66,14 @@ export class ArtifactResolution {
         else this.idp.deps.logger.warn({ event: 'saml.artifact_wrong_sp', sp: sp.entityId, issuedTo }, 'artifact presented by another SP');
       }
       this.idp.deps.logger.info({ event: 'saml.artifact_resolved', sp: sp.entityId, found: message !== undefined, owner: handleKey.split('.').pop() }, 'artifact resolve');
-      sendSoap(res, 200, buildArtifactResponse({
+      // The ArtifactResponse itself is signed too (the Response inside already is, or its assertion): without TLS
+      // client authentication there is nothing else to bind it to the IdP, and lasso (mod_auth_mellon) refuses an
+      // unsigned one.
+      const { key, cert } = this.idp.deps.signing;
+      sendSoap(res, 200, signXml(buildArtifactResponse({
         issuer: this.idp.entityId, inResponseTo: request.id, status: STATUS.success, now,
         ...(message === undefined ? {} : { messageXml: message }),
-      }));
+      }), { key, cert, rootLocalName: 'ArtifactResponse' }));
     } catch (err) {
       if (isSamlError(err)) return sendSoapFault(res, err);
       throw err;

@@ -24,13 +24,17 @@ export function frontChannelLogoutEndpoint(sp: ServiceProviderRecord) {
     ?? sp.singleLogoutServices.find((e) => e.binding === 'HTTP-POST');
 }
 
-/** A signed LogoutRequest for one participant, addressed to `destination`. */
+/**
+ * An unsigned LogoutRequest for one participant, addressed to `destination`. Each binding signs it its own way: an
+ * XML signature for SOAP and HTTP-POST, the query signature for HTTP-Redirect (which must not carry an XML one,
+ * SAML bindings §3.4.4.1).
+ */
 export function logoutRequestFor(idp: SamlIdp, participant: Participant, destination: string): { id: string; xml: string } {
   const d = participant.details ?? {};
-  const xml = signXml(buildLogoutRequest({
+  const xml = buildLogoutRequest({
     issuer: idp.entityId, destination, nameId: String(d.nameId ?? ''), nameIdFormat: String(d.nameIdFormat ?? ''),
     ...(d.sessionIndex ? { sessionIndex: String(d.sessionIndex) } : {}), now: Date.now(), lifetimeMs: idp.maxAgeMs,
-  }), { key: idp.deps.signing.key, cert: idp.deps.signing.cert, rootLocalName: 'LogoutRequest' });
+  });
   const id = /\sID="([^"]+)"/.exec(xml)![1]!;
   return { id, xml };
 }
@@ -41,7 +45,8 @@ export async function soapLogout(idp: SamlIdp, sp: ServiceProviderRecord, partic
   if (!endpoint) return false;
   try {
     if (!idp.deps.config.allowPrivateNetworkRequests) await assertPublicHost(endpoint.location);
-    const { xml } = logoutRequestFor(idp, participant, endpoint.location);
+    const xml = signXml(logoutRequestFor(idp, participant, endpoint.location).xml,
+      { key: idp.deps.signing.key, cert: idp.deps.signing.cert, rootLocalName: 'LogoutRequest' });
     const response = await fetch(endpoint.location, {
       method: 'POST', body: soapEnvelope(xml), redirect: 'error', signal: AbortSignal.timeout(TIMEOUT_MS),
       headers: { 'content-type': 'text/xml; charset=utf-8', soapaction: 'http://www.oasis-open.org/committees/security' },

@@ -47,6 +47,8 @@ export class ClusterView {
   /** The instance that last announced ready, per index: a ready that overtook its own join event still counts. */
   readonly #readyInstance = new Map<number, string>();
   readonly #listeners = new Set<ViewListener>();
+  /** Members whose state synchronisation an administrator switched off (maintenance): placed like absent ones. */
+  readonly #excluded = new Set<number>();
   readonly #cleanup: Array<() => void> = [];
 
   constructor(rpc: ClusterRpc, preferred: Partial<Record<StateServiceName, readonly number[]>>) {
@@ -87,7 +89,7 @@ export class ClusterView {
   }
 
   liveness(extraAlive?: number): LiveSnapshot {
-    const alive = new Set<number>([this.self, ...this.#rpc.aliveMembers().map((m) => m.index)]);
+    const alive = new Set<number>([this.self, ...this.#rpc.aliveMembers().map((m) => m.index).filter((i) => !this.#excluded.has(i))]);
     if (extraAlive !== undefined) alive.add(extraAlive);
     return {
       alive,
@@ -100,6 +102,30 @@ export class ClusterView {
   aliveGroupPeers(service: StateServiceName): number[] {
     const { alive } = this.liveness();
     return this.group(service).filter((index) => index !== this.self && alive.has(index));
+  }
+
+  /**
+   * Maintenance: an excluded member is placed as if it were gone (its records' copies move to other members and
+   * nobody picks it as owner or failover peer); re-including it is a rejoin (it is not ready until it has pulled
+   * its records again and said so). No-op when nothing changes.
+   */
+  setExcluded(index: number, excluded: boolean): void {
+    if (index === this.self || this.#excluded.has(index) === excluded) return;
+    const member = this.#rpc.aliveMembers().find((m) => m.index === index);
+    if (excluded) {
+      const before = this.#groups;
+      const aliveBefore = this.liveness().alive;
+      this.#excluded.add(index);
+      if (!member) return;
+      const change: MemberChange = { member, aliveBefore, groupBefore: (service) => before.get(service) ?? [] };
+      for (const listener of [...this.#listeners]) listener.gone?.(change);
+    } else {
+      this.#excluded.delete(index);
+      if (!member) return;
+      this.#notReady.add(index);
+      this.#readyInstance.delete(index);
+      for (const listener of [...this.#listeners]) listener.joined?.(member);
+    }
   }
 
   markSelfReady(): void {

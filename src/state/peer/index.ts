@@ -54,6 +54,8 @@ export interface PeerStateServices extends StateServices {
   readonly ready: boolean;
   /** Records this node holds per service, as acting owner and as copy (revocations: all as owner). O(n). */
   stats(): Promise<PeerStats>;
+  /** Places `index` as absent (maintenance) or back as a rejoining member; see ClusterView.setExcluded. */
+  exclude(index: number, excluded: boolean): void;
 }
 
 export function createPeerStateServices(options: PeerStateOptions): PeerStateServices {
@@ -149,6 +151,9 @@ export function createPeerStateServices(options: PeerStateOptions): PeerStateSer
     },
     get ready() {
       return view.selfReady;
+    },
+    exclude(index, excluded) {
+      view.setExcluded(index, excluded);
     },
     async stats() {
       const stats = {} as PeerStats;

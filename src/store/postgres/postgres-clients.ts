@@ -2,7 +2,8 @@
 // create(), and only its SHA-256 is kept (see ../client-secret.ts for why a fast hash is enough).
 import type pg from 'pg';
 import { generateClientSecret, hashClientSecret } from '../client-secret.js';
-import { StoreError, type ClientRecord, type ClientStore, type NewClient } from '../types.js';
+import { StoreError, type ClientChanges, type ClientRecord, type ClientStore, type NewClient } from '../types.js';
+import { validateClientRecord, validateClientUpdate } from '../config-validation.js';
 import { validateNewClient } from '../validation.js';
 import { guard, storable, toSafeInteger } from './postgres-errors.js';
 
@@ -71,5 +72,31 @@ export class PostgresClientStore implements ClientStore {
     const rowCount = !storable(id) ? 0
       : (await guard(() => this.#pool.query('DELETE FROM clients WHERE client_id = $1', [id]))).rowCount;
     if (rowCount === 0) throw new StoreError('NOT_FOUND', `client '${clientId}' not found`);
+  }
+
+  async update(clientId: string, changes: ClientChanges): Promise<ClientRecord> {
+    const current = await this.get(clientId);
+    if (!current) throw new StoreError('NOT_FOUND', `client '${clientId}' not found`);
+    const valid = validateClientUpdate(current, changes);
+    const { rows } = await guard(() => this.#pool.query<ClientRow>(`UPDATE clients SET name = $2, redirect_uris = $3,
+        post_logout_redirect_uris = $4, backchannel_logout_uri = $5, grant_types = $6
+      WHERE client_id = $1 RETURNING *`, [valid.clientId, valid.name ?? null, valid.redirectUris,
+      valid.postLogoutRedirectUris, valid.backchannelLogoutUri ?? null, valid.grantTypes]));
+    if (!rows[0]) throw new StoreError('NOT_FOUND', `client '${clientId}' not found`);
+    return toRecord(rows[0]);
+  }
+
+  async put(record: ClientRecord): Promise<ClientRecord> {
+    const valid = validateClientRecord(record);
+    const { rows } = await guard(() => this.#pool.query<ClientRow>(`INSERT INTO clients (client_id, name, public,
+        redirect_uris, post_logout_redirect_uris, backchannel_logout_uri, grant_types, secret_hash, created_at)
+      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+      ON CONFLICT (client_id) DO UPDATE SET name = excluded.name, public = excluded.public,
+        redirect_uris = excluded.redirect_uris, post_logout_redirect_uris = excluded.post_logout_redirect_uris,
+        backchannel_logout_uri = excluded.backchannel_logout_uri, grant_types = excluded.grant_types,
+        secret_hash = excluded.secret_hash, created_at = excluded.created_at
+      RETURNING *`, [valid.clientId, valid.name ?? null, valid.public, valid.redirectUris, valid.postLogoutRedirectUris,
+      valid.backchannelLogoutUri ?? null, valid.grantTypes, valid.secretHash ?? null, valid.createdAt]));
+    return toRecord(rows[0]!);
   }
 }

@@ -11,6 +11,7 @@ import { PostgresClientStore } from './postgres-clients.js';
 import { PostgresServiceProviderStore } from './postgres-service-providers.js';
 import { PostgresKeyStore } from './postgres-keys.js';
 import { PostgresUserStore } from './postgres-users.js';
+import { PostgresConfigVersionStore, PostgresSettingsStore } from './postgres-config.js';
 import { migrate, requireCurrentSchema } from './schema.js';
 
 export type { PostgresConnectionOptions, PostgresStoreOptions } from './connection.js';
@@ -57,6 +58,8 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     serviceProviders: new PostgresServiceProviderStore(pool, now),
     keys: new PostgresKeyStore(pool),
     audit: new PostgresAuditLog(pool, now),
+    configVersions: new PostgresConfigVersionStore(pool),
+    settings: new PostgresSettingsStore(pool, now),
     async withLock(name, work) {
       if (closed) throw new StoreError('UNAVAILABLE', 'store is closed');
       return withAdvisoryLock(options, `lock:${name}`, LOCK_WAIT_MS, () => work());

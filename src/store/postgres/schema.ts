@@ -119,6 +119,26 @@ export const MIGRATIONS: readonly Migration[] = [
         created_seq bigserial NOT NULL
       );`,
   },
+  {
+    version: 7,
+    name: 'config_versions_and_settings',
+    // Published runtime configurations (immutable rows; the snapshot is the exact JSON text its digest covers, so
+    // text, not jsonb, which would reorder keys) and named settings documents.
+    sql: `
+      CREATE TABLE config_versions (
+        version      integer PRIMARY KEY,
+        published_at bigint NOT NULL,
+        published_by text   NOT NULL,
+        digest       text   NOT NULL,
+        snapshot     text   NOT NULL
+      );
+      CREATE TABLE settings (
+        name       text COLLATE "C" PRIMARY KEY,
+        value      jsonb  NOT NULL CHECK (jsonb_typeof(value) = 'object'),
+        updated_at bigint NOT NULL,
+        updated_by text   NOT NULL
+      );`,
+  },
 ];
 
 const latestOf = (migrations: readonly Migration[]) => migrations.reduce((max, m) => Math.max(max, m.version), 0);

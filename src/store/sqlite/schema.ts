@@ -89,6 +89,26 @@ export const MIGRATIONS: readonly Migration[] = [
         created_at  INTEGER NOT NULL
       ) STRICT;`,
   },
+  {
+    version: 6,
+    name: 'config_versions_and_settings',
+    // Published runtime configurations (immutable rows; the snapshot is the exact JSON text its digest covers) and
+    // named settings documents (the staged settings, the store's identity, the staged change marker).
+    sql: `
+      CREATE TABLE config_versions (
+        version      INTEGER PRIMARY KEY,
+        published_at INTEGER NOT NULL,
+        published_by TEXT    NOT NULL,
+        digest       TEXT    NOT NULL,
+        snapshot     TEXT    NOT NULL
+      ) STRICT;
+      CREATE TABLE settings (
+        name       TEXT    PRIMARY KEY,
+        value_json TEXT    NOT NULL,
+        updated_at INTEGER NOT NULL,
+        updated_by TEXT    NOT NULL
+      ) STRICT;`,
+  },
 ];
 
 /** How long a connection waits for another one's write lock before failing with SQLITE_BUSY. */

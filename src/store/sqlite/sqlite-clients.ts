@@ -2,7 +2,8 @@
 // SHA-256 is kept (see ../client-secret.ts for why a fast hash is enough).
 import type Database from 'better-sqlite3';
 import { generateClientSecret, hashClientSecret } from '../client-secret.js';
-import { StoreError, type ClientRecord, type ClientStore, type NewClient } from '../types.js';
+import { StoreError, type ClientChanges, type ClientRecord, type ClientStore, type NewClient } from '../types.js';
+import { validateClientRecord, validateClientUpdate } from '../config-validation.js';
 import { validateNewClient } from '../validation.js';
 import { guard, parseList } from './sqlite-errors.js';
 
@@ -46,6 +47,19 @@ export class SqliteClientStore implements ClientStore {
       get: db.prepare<[string], ClientRow>('SELECT * FROM clients WHERE client_id = ?'),
       list: db.prepare<[], ClientRow>('SELECT * FROM clients ORDER BY created_at, client_id'),
       remove: db.prepare('DELETE FROM clients WHERE client_id = ?'),
+      update: db.prepare(`UPDATE clients SET name = @name, redirect_uris_json = @redirect_uris_json,
+          post_logout_redirect_uris_json = @post_logout_redirect_uris_json,
+          backchannel_logout_uri = @backchannel_logout_uri, grant_types_json = @grant_types_json
+        WHERE client_id = @client_id`),
+      put: db.prepare(`INSERT INTO clients (client_id, name, public, redirect_uris_json,
+          post_logout_redirect_uris_json, backchannel_logout_uri, grant_types_json, secret_hash, created_at)
+        VALUES (@client_id, @name, @public, @redirect_uris_json, @post_logout_redirect_uris_json,
+          @backchannel_logout_uri, @grant_types_json, @secret_hash, @created_at)
+        ON CONFLICT (client_id) DO UPDATE SET name = excluded.name, public = excluded.public,
+          redirect_uris_json = excluded.redirect_uris_json,
+          post_logout_redirect_uris_json = excluded.post_logout_redirect_uris_json,
+          backchannel_logout_uri = excluded.backchannel_logout_uri, grant_types_json = excluded.grant_types_json,
+          secret_hash = excluded.secret_hash, created_at = excluded.created_at`),
     };
   }
 
@@ -80,5 +94,36 @@ export class SqliteClientStore implements ClientStore {
   async remove(clientId: string): Promise<void> {
     const { changes } = guard(() => this.#sql.remove.run(String(clientId)));
     if (changes === 0) throw new StoreError('NOT_FOUND', `client '${clientId}' not found`);
+  }
+
+  async update(clientId: string, changes: ClientChanges): Promise<ClientRecord> {
+    const current = await this.get(clientId);
+    if (!current) throw new StoreError('NOT_FOUND', `client '${clientId}' not found`);
+    const valid = validateClientUpdate(current, changes);
+    guard(() => this.#sql.update.run({
+      client_id: valid.clientId,
+      name: valid.name ?? null,
+      redirect_uris_json: JSON.stringify(valid.redirectUris),
+      post_logout_redirect_uris_json: JSON.stringify(valid.postLogoutRedirectUris),
+      backchannel_logout_uri: valid.backchannelLogoutUri ?? null,
+      grant_types_json: JSON.stringify(valid.grantTypes),
+    }));
+    return (await this.get(clientId))!;
+  }
+
+  async put(record: ClientRecord): Promise<ClientRecord> {
+    const valid = validateClientRecord(record);
+    guard(() => this.#sql.put.run({
+      client_id: valid.clientId,
+      name: valid.name ?? null,
+      public: valid.public ? 1 : 0,
+      redirect_uris_json: JSON.stringify(valid.redirectUris),
+      post_logout_redirect_uris_json: JSON.stringify(valid.postLogoutRedirectUris),
+      backchannel_logout_uri: valid.backchannelLogoutUri ?? null,
+      grant_types_json: JSON.stringify(valid.grantTypes),
+      secret_hash: valid.secretHash ?? null,
+      created_at: valid.createdAt,
+    }));
+    return (await this.get(valid.clientId))!;
   }
 }

@@ -11,6 +11,7 @@ import { SqliteClientStore } from './sqlite-clients.js';
 import { SqliteServiceProviderStore } from './sqlite-service-providers.js';
 import { SqliteKeyStore } from './sqlite-keys.js';
 import { SqliteUserStore } from './sqlite-users.js';
+import { SqliteConfigVersionStore, SqliteSettingsStore } from './sqlite-config.js';
 
 /**
  * Opens (creating if needed) the SQLite file and applies pending migrations. Several processes may open the same
@@ -40,6 +41,8 @@ export function openSqliteStore(file: string, options: DurableStoreOptions): Dur
     serviceProviders: new SqliteServiceProviderStore(db, now),
     keys: new SqliteKeyStore(db),
     audit: new SqliteAuditLog(db, now),
+    configVersions: new SqliteConfigVersionStore(db),
+    settings: new SqliteSettingsStore(db, now),
     async ping() {
       guard(() => ping.get());
     },
