@@ -12,7 +12,7 @@ import { liveKeys } from './runtime/views.js';
 import { createProvider } from './protocols/oidc/provider.js';
 import { createSessionTerminator, logoutSamlOnEndSession, recordParticipants, type SamlLogoutHook, type SessionTerminator } from './protocols/oidc/session-termination.js';
 import { createSamlLayer } from './protocols/saml/routes.js';
-import { bridgeClientMetadata } from './protocols/saml/bridge.js';
+import { BRIDGE_CLIENT_ID, bridgeClientMetadata } from './protocols/saml/bridge.js';
 import { Interactions } from './auth/interactions.js';
 import type { Lockout } from './auth/lockout.js';
 import { interactionRoutes } from './auth/routes.js';
@@ -104,8 +104,16 @@ export function buildLayer(deps: LayerDeps, runtime: RuntimeConfig): Layer {
   }) : undefined;
   if (saml) samlHooks.logout = saml.logoutHook;
 
-  // OIDC switched off in the settings: its endpoints and pages answer 404, everything else still works.
+  // OIDC switched off in the settings: its endpoints and pages answer 404, everything else still works. SAML
+  // sign-ins run through oidc-provider's authorization endpoint as the built-in bridge client, so with SAML on that
+  // one client's authorization requests (and their resumption after the sign-in page) stay open, nothing else.
   const oidcOff = (req: IncomingMessage, res: ServerResponse) => sendError(req, res, notFound('OpenID Connect is not enabled on this server.'));
+  const protocol = provider.callback();
+  const bridgeOnly = (req: IncomingMessage, res: ServerResponse) => {
+    const url = new URL(req.url ?? '/', 'http://cohort.invalid');
+    const bridge = url.pathname === '/auth' ? url.searchParams.get('client_id') === BRIDGE_CLIENT_ID : url.pathname.startsWith('/auth/');
+    return bridge ? protocol(req, res) : oidcOff(req, res);
+  };
   const handler = createRouter({
     routes: [
       ...deps.fixedRoutes,
@@ -113,8 +121,7 @@ export function buildLayer(deps: LayerDeps, runtime: RuntimeConfig): Layer {
       ...(saml?.routes ?? []),
       ...deps.layerRoutes({ terminator, runtime }),
     ],
-    // SAML sign-ins run through oidc-provider's session (the bridge client), so it stays mounted for SAML alone.
-    fallback: settings.protocols.oidc || samlOn ? provider.callback() : oidcOff,
+    fallback: settings.protocols.oidc ? protocol : samlOn ? bridgeOnly : oidcOff,
     maxBodyBytes: config.http.maxBodyBytes,
     trustProxy: config.http.trustProxy,
     observer: deps.observer,

@@ -152,4 +152,20 @@ describe('console: publish configuration to engines', { timeout: 240_000 }, () =
     const audit = await cluster.api('GET', '/admin/api/audit?limit=5');
     assert.ok(audit.body.entries.some((e: { action: string }) => e.action === 'config.published'));
   });
+  it('switches OpenID Connect off and on for every engine; SAML keeps only what its sign-ins need', async () => {
+    const setProtocols = async (oidc: boolean) => {
+      assert.equal((await cluster.api('PUT', '/admin/api/settings', { protocols: { oidc, saml: true } })).status, 200);
+      assert.equal((await cluster.api('POST', '/admin/api/config/publish')).status, 200);
+    };
+    await setProtocols(false);
+    for (const node of [1, 2, 3]) {
+      assert.equal((await fetch(`${cluster.url(node)}/.well-known/openid-configuration`)).status, 404, `discovery off on ${node}`);
+      assert.equal((await fetch(`${cluster.url(node)}/token`, { method: 'POST' })).status, 404);
+      assert.equal((await fetch(`${cluster.url(node)}/saml/metadata`)).status, 200);
+    }
+    // An OIDC client's authorization request is refused; the SAML bridge's own is not (it redirects to sign-in).
+    assert.equal((await fetch(`${cluster.url(1)}/auth?client_id=${client.clientId}&response_type=code&scope=openid`, { redirect: 'manual' })).status, 404);
+    await setProtocols(true);
+    assert.equal((await fetch(`${cluster.url(2)}/.well-known/openid-configuration`)).status, 200);
+  });
 });
