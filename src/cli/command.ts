@@ -63,6 +63,24 @@ export type SubcommandHandler = (argv: string[], io: CliIO) => Promise<number>;
  * Runs the subcommand named by argv[0]. `subcommands` is a Map so that 'constructor' or '__proto__' is an unknown
  * subcommand, not an inherited property.
  */
+/** A command made of subcommands: `--help` anywhere prints its help, anything else goes to the subcommand. */
+export function commandOfSubcommands(spec: {
+  name: string; summary: string; help: string; subcommands: Map<string, SubcommandHandler>;
+}): Command {
+  return {
+    name: spec.name,
+    summary: spec.summary,
+    help: spec.help,
+    async run(argv, io) {
+      if (wantsHelp(argv)) {
+        io.stdout.write(spec.help);
+        return 0;
+      }
+      return runSubcommand(spec.subcommands, argv, io);
+    },
+  };
+}
+
 export async function runSubcommand(subcommands: Map<string, SubcommandHandler>, argv: string[], io: CliIO): Promise<number> {
   const [sub, ...rest] = argv;
   const handler = sub === undefined ? undefined : subcommands.get(sub);

@@ -6,7 +6,7 @@ import { commands } from './commands/index.js';
 function usage(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
   const lines = commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
-  return `Usage: cohort <command> [options]\n\nCohort: a clustered OpenID Connect / OAuth 2 identity server.\n\nCommands:\n${lines.join('\n')}\n\nRun 'cohort <command> --help' for a command's options.\n`;
+  return `Usage: cohort <command> [options]\n\nCohort: a clustered OpenID Connect / OAuth 2 provider and SAML 2.0 identity provider.\n\nCommands:\n${lines.join('\n')}\n\nRun 'cohort <command> --help' for a command's options.\n`;
 }
 
 export async function main(argv: string[], io: CliIO = {

@@ -1,7 +1,7 @@
 // `cohort clients add|list|remove`: OpenID Connect clients (relying parties) in the durable store.
 // A confidential client's secret is printed once by `add`; the store keeps only its SHA-256, which is never printed.
 import type { ClientRecord } from '../../store/index.js';
-import { CliError, parse, resolveDataDir, wantsHelp, type CliIO, type Command, runSubcommand } from '../command.js';
+import { CliError, parse, resolveDataDir, type CliIO, type Command, commandOfSubcommands } from '../command.js';
 import { formatTable, isoTime, openCliStore, withStore, type StoreOpener } from './users-store.js';
 
 const HELP = `Usage: cohort clients <subcommand> [options]
@@ -132,18 +132,7 @@ export function createClientsCommand(deps: ClientsCommandDeps = {}): Command {
 
   const subcommands = new Map<string, Handler>([['add', add], ['list', list], ['remove', remove]]);
 
-  return {
-    name: 'clients',
-    summary: 'Register, list and remove OpenID Connect clients',
-    help: HELP,
-    async run(argv, io) {
-      if (wantsHelp(argv)) {
-        io.stdout.write(HELP);
-        return 0;
-      }
-      return runSubcommand(subcommands, argv, io);
-    },
-  };
+  return commandOfSubcommands({ name: 'clients', summary: 'Register, list and remove OpenID Connect clients', help: HELP, subcommands });
 }
 
 export const clientsCommand = createClientsCommand();

@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import type { NewServiceProvider, ServiceProviderRecord } from '../../store/types.js';
 import { fetchMetadata, serviceProviderFromMetadata, type RegistrationOptions } from '../../protocols/saml/registration.js';
-import { CliError, parse, resolveDataDir, wantsHelp, type CliIO, type Command, runSubcommand } from '../command.js';
+import { CliError, parse, resolveDataDir, type CliIO, type Command, commandOfSubcommands } from '../command.js';
 import { formatTable, isoTime, openCliStore, splitList, withStore, type StoreOpener } from './users-store.js';
 
 const HELP = `Usage: cohort sps <subcommand> [options]
@@ -160,18 +160,7 @@ export function createSpsCommand(deps: SpsCommandDeps = {}): Command {
   };
 
   const subcommands = new Map<string, Handler>([['add', add], ['list', list], ['remove', remove]]);
-  return {
-    name: 'sps',
-    summary: 'Register, list and remove SAML service providers',
-    help: HELP,
-    async run(argv, io) {
-      if (wantsHelp(argv)) {
-        io.stdout.write(HELP);
-        return 0;
-      }
-      return runSubcommand(subcommands, argv, io);
-    },
-  };
+  return commandOfSubcommands({ name: 'sps', summary: 'Register, list and remove SAML service providers', help: HELP, subcommands });
 }
 
 export const spsCommand = createSpsCommand();

@@ -3,7 +3,7 @@
 // generated and printed once. Nothing here ever prints a password hash: the store does not hand them out.
 import { generatePassword as defaultGeneratePassword } from '../../store/bootstrap.js';
 import type { DurableStore, User } from '../../store/index.js';
-import { CliError, parse, readStdin, resolveDataDir, wantsHelp, type CliIO, type Command, runSubcommand } from '../command.js';
+import { CliError, parse, readStdin, resolveDataDir, type CliIO, type Command, commandOfSubcommands } from '../command.js';
 import { formatTable, isoTime, openCliStore, splitList, withStore, type StoreOpener } from './users-store.js';
 
 const HELP = `Usage: cohort users <subcommand> [options]
@@ -152,18 +152,7 @@ export function createUsersCommand(deps: UsersCommandDeps = {}): Command {
     ['remove', remove],
   ]);
 
-  return {
-    name: 'users',
-    summary: 'Add, list, disable, enable and remove users; set passwords',
-    help: HELP,
-    async run(argv, io) {
-      if (wantsHelp(argv)) {
-        io.stdout.write(HELP);
-        return 0;
-      }
-      return runSubcommand(subcommands, argv, io);
-    },
-  };
+  return commandOfSubcommands({ name: 'users', summary: 'Add, list, disable, enable and remove users; set passwords', help: HELP, subcommands });
 }
 
 export const usersCommand = createUsersCommand();
