@@ -62,7 +62,11 @@ export function buildLayer(deps: LayerDeps, runtime: RuntimeConfig): Layer {
   if (signingKeys.length === 0) throw new Error(`configuration version ${runtime.version} has no live signing key`);
   if (cookieKeys.length === 0) throw new Error(`configuration version ${runtime.version} has no live cookie key`);
   const { settings } = runtime;
-  const branding: Branding = { productName: settings.branding.productName, ...(settings.branding.notice ? { notice: settings.branding.notice } : {}) };
+  const branding: Branding = {
+    productName: settings.branding.productName,
+    ...(settings.branding.notice ? { notice: settings.branding.notice } : {}),
+    ...(settings.branding.accentColor ? { accentColor: settings.branding.accentColor } : {}),
+  };
 
   // The logout page's "sign out of all my sessions" needs the terminator, which needs the provider: bound below.
   let logoutAll: LogoutAll | undefined;
@@ -117,7 +121,7 @@ export function buildLayer(deps: LayerDeps, runtime: RuntimeConfig): Layer {
   const handler = createRouter({
     routes: [
       ...deps.fixedRoutes,
-      ...(settings.protocols.oidc || samlOn ? [...interactionRoutes(interactions), ...logoutAll.routes()] : []),
+      ...(settings.protocols.oidc || samlOn ? [...interactionRoutes(interactions, branding), ...logoutAll.routes()] : []),
       ...(saml?.routes ?? []),
       ...deps.layerRoutes({ terminator, runtime }),
     ],

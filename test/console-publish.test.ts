@@ -168,4 +168,13 @@ describe('console: publish configuration to engines', { timeout: 240_000 }, () =
     await setProtocols(true);
     assert.equal((await fetch(`${cluster.url(2)}/.well-known/openid-configuration`)).status, 200);
   });
+  it('applies a published accent colour to the sign-in pages of every engine', async () => {
+    assert.equal((await cluster.api('PUT', '/admin/api/settings', { branding: { accentColor: '#aa3300' } })).status, 200);
+    assert.equal((await cluster.api('POST', '/admin/api/config/publish')).status, 200);
+    for (const node of [1, 2, 3]) {
+      const css = await (await fetch(`${cluster.url(node)}/assets/brand.css`)).text();
+      assert.match(css, /--accent: #aa3300/, `engine ${node}`);
+    }
+    assert.equal((await cluster.api('PUT', '/admin/api/settings', { branding: { accentColor: 'red;}body{display:none' } })).status, 400);
+  });
 });

@@ -13,6 +13,7 @@ import { DIRECTORY_UNAVAILABLE, sendHtml } from '../http/respond.js';
 import { clientAddress } from '../http/client-address.js';
 import { changePasswordPage, consentPage, loginPage } from './views/pages.js';
 import type { Branding } from './views/layout.js';
+import { PasswordChangeRefused, type ChangePassword } from './password-change.js';
 
 export type SignInOutcome = 'ok' | 'failed' | 'locked' | 'unavailable';
 
@@ -28,6 +29,11 @@ export interface InteractionDeps {
   onSignIn(outcome: SignInOutcome, detail: { username: string; source: string }): void;
   /** Why credential changes are refused right now (cluster read-only), or undefined when they are allowed. */
   writesRefused?: () => string | undefined;
+  /**
+   * Replaces a password (mustChangePassword cleared); default: users.setPassword here. An engine forwards the change
+   * to the console, which writes it and replicates it; PasswordChangeRefused when that cannot be done now.
+   */
+  changePassword?: ChangePassword;
   /** Product name and notice on every page (runtime settings). */
   branding?: Branding;
   now?: () => number;
@@ -182,7 +188,14 @@ export class Interactions {
     if (next !== form.get('confirm_password')) return again('The two passwords do not match.');
     const refused = this.deps.writesRefused?.();
     if (refused) throw serviceUnavailable(refused, 'READ_ONLY');
-    await this.deps.users.setPassword(String(pending.username), next, { mustChange: false });
+    try {
+      if (this.deps.changePassword) await this.deps.changePassword(String(pending.username), next);
+      else await this.deps.users.setPassword(String(pending.username), next, { mustChange: false });
+    } catch (err) {
+      // Nothing was changed: the pending change stays, so the same page can be sent again later.
+      if (err instanceof PasswordChangeRefused) throw serviceUnavailable(err.message, err.code === 'READ_ONLY' ? 'READ_ONLY' : 'PASSWORD_CHANGE_UNAVAILABLE');
+      throw err;
+    }
     await this.deps.interRequest.delete(`password-change:${uid}`);
     if (!(await this.admitted(res, details, String(pending.userId)))) return;
     this.deps.onSignIn('ok', { username: String(pending.username), source: clientAddress(req, this.deps.trustProxy) });

@@ -1,11 +1,11 @@
 // URL layout of the sign-in pages. The uid pattern matches oidc-provider's interaction ids only.
 import type { Route } from '../http/router.js';
 import type { Interactions } from './interactions.js';
-import { STYLESHEET } from './views/layout.js';
+import { brandStylesheet, STYLESHEET, type Branding } from './views/layout.js';
 
 const UID = '([A-Za-z0-9_-]{10,64})';
 
-export function interactionRoutes(interactions: Interactions): Route[] {
+export function interactionRoutes(interactions: Interactions, branding?: Branding): Route[] {
   return [
     { name: 'interaction.show', method: 'GET', path: new RegExp(`^/interaction/${UID}$`), handle: (q, s, [uid]) => interactions.show(q, s, uid!) },
     { name: 'interaction.login', method: 'POST', path: new RegExp(`^/interaction/${UID}/login$`), handle: (q, s, [uid]) => interactions.login(q, s, uid!) },
@@ -18,6 +18,15 @@ export function interactionRoutes(interactions: Interactions): Route[] {
         res.setHeader('Content-Type', 'text/css; charset=utf-8');
         res.setHeader('Cache-Control', 'public, max-age=3600');
         res.end(STYLESHEET);
+      },
+    },
+    {
+      name: 'assets', method: 'GET', path: /^\/assets\/brand\.css$/,
+      handle: async (_q, res) => {
+        res.setHeader('Content-Type', 'text/css; charset=utf-8');
+        // Short cache: a published branding change should show within a minute.
+        res.setHeader('Cache-Control', 'public, max-age=60');
+        res.end(branding ? brandStylesheet(branding) : '');
       },
     },
   ];

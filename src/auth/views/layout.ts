@@ -4,8 +4,16 @@ export interface Branding {
   productName: string;
   /** One line shown under the title of every page (a maintenance window, a support contact). */
   notice?: string;
+  /** #rrggbb for buttons and focus rings; served as /assets/brand.css so the page CSP stays without inline styles. */
+  accentColor?: string;
 }
 export const DEFAULT_BRANDING: Branding = { productName: 'Cohort' };
+
+/** The accent override; the colour was validated as #rrggbb when it was saved (runtime/settings.ts). */
+export function brandStylesheet(branding: Branding): string {
+  const accent = /^#[0-9a-fA-F]{6}$/.test(branding.accentColor ?? '') ? branding.accentColor : undefined;
+  return accent ? `:root { --accent: ${accent}; }\n@media (prefers-color-scheme: dark) { :root { --accent: ${accent}; } }\n` : '';
+}
 
 /** The page chrome: one column, readable without CSS, no scripts. */
 export function layout(title: string, body: SafeHtml, branding: Branding = DEFAULT_BRANDING): string {
@@ -17,6 +25,7 @@ export function layout(title: string, body: SafeHtml, branding: Branding = DEFAU
 <meta name="robots" content="noindex">
 <title>${title} · ${branding.productName}</title>
 <link rel="stylesheet" href="/assets/cohort.css">
+${branding.accentColor ? html`<link rel="stylesheet" href="/assets/brand.css">` : ''}
 </head>
 <body>
 <main class="card" aria-labelledby="page-title">
