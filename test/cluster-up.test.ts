@@ -1,5 +1,5 @@
-// `cohort cluster up --balancer haproxy`: a newcomer's local cluster behind HAProxy answers sign-ins at the printed
-// issuer, lists its nodes in cluster.json, and Ctrl-C stops every process it started.
+// `cohort cluster up --balancer haproxy --console`: a newcomer's local cluster behind HAProxy answers sign-ins at the
+// printed issuer, lists its nodes and its console in cluster.json, and Ctrl-C stops every process it started.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -32,12 +32,12 @@ describe('cohort cluster up', { timeout: 120_000, skip: haproxyMissing ? 'haprox
   let output = '';
 
   before(async () => {
-    basePort = await freePortRange(3);
-    const backChannel = await freePortRange(3);
+    basePort = await freePortRange(4);
+    const backChannel = await freePortRange(4);
     const env = { PATH: process.env.PATH, HOME: process.env.HOME, ...FAST_ENV, COHORT_ADMIN_PASSWORD: 'admin-password-for-tests' };
     assert.equal((await runCli(['users', 'add', 'alice', '--password-stdin', '--data-dir', dir.path], { stdin: 'a good long password' })).code, 0);
     up = spawn(process.execPath, [COHORT_BIN, 'cluster', 'up', '--nodes', '2', '--base-port', String(basePort),
-      '--back-channel-port', String(backChannel), '--data-dir', dir.path, '--balancer', 'haproxy'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      '--back-channel-port', String(backChannel), '--data-dir', dir.path, '--balancer', 'haproxy', '--console'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     up.stdout!.setEncoding('utf8').on('data', (c: string) => { output += c; });
     up.stderr!.setEncoding('utf8').on('data', (c: string) => { output += c; });
     await waitFor('the cluster to come up', () => output.includes('2 nodes up'), 60_000).catch((err: Error) => {
@@ -49,8 +49,8 @@ describe('cohort cluster up', { timeout: 120_000, skip: haproxyMissing ? 'haprox
     if (up && up.exitCode === null) up.kill('SIGKILL');
     // Whatever the outcome, leave no node or haproxy behind.
     try {
-      const info = JSON.parse(readFileSync(join(dir.path, 'cluster.json'), 'utf8')) as { nodes: Array<{ pid: number }>; balancer?: { pid: number } };
-      for (const pid of [...info.nodes.map((n) => n.pid), info.balancer?.pid]) if (pid && alive(pid)) process.kill(pid, 'SIGKILL');
+      const info = JSON.parse(readFileSync(join(dir.path, 'cluster.json'), 'utf8')) as { nodes: Array<{ pid: number }>; balancer?: { pid: number }; console?: { pid: number } };
+      for (const pid of [...info.nodes.map((n) => n.pid), info.balancer?.pid, info.console?.pid]) if (pid && alive(pid)) process.kill(pid, 'SIGKILL');
     } catch { /* no cluster.json: nothing was started */ }
     dir.remove();
   });
@@ -63,6 +63,11 @@ describe('cohort cluster up', { timeout: 120_000, skip: haproxyMissing ? 'haprox
     assert.deepEqual(info.nodes.map((n) => [n.index, n.url]), [[1, `http://127.0.0.1:${basePort + 1}`], [2, `http://127.0.0.1:${basePort + 2}`]]);
     const created = await runCli(['clients', 'add', '--redirect-uri', REDIRECT, '--json', '--data-dir', dir.path]);
     const client = JSON.parse(created.stdout) as { client_id: string; client_secret: string };
+    // With a console, a client added to the store is staged: the engines serve it once it is published.
+    const consoleUrl = `http://127.0.0.1:${basePort + 3}`;
+    const basic = `Basic ${Buffer.from('admin:admin-password-for-tests').toString('base64')}`;
+    const published = await fetch(`${consoleUrl}/admin/api/config/publish`, { method: 'POST', headers: { authorization: basic } });
+    assert.equal(published.status, 200, await published.text());
     await waitFor('haproxy to route', async () => (await fetch(`${info.issuer}/status/v2/lbstatus`)).status === 200, 20_000);
     const config = await discover(info.issuer, client.client_id, client.client_secret);
     const verifier = oidc.randomPKCECodeVerifier();
@@ -74,9 +79,19 @@ describe('cohort cluster up', { timeout: 120_000, skip: haproxyMissing ? 'haprox
     assert.ok(tokens.id_token);
   });
 
+  it('runs a console beside the engines, out of the balanced pool', async () => {
+    const info = JSON.parse(readFileSync(join(dir.path, 'cluster.json'), 'utf8')) as { console: { index: number; url: string } };
+    assert.deepEqual([info.console.index, info.console.url], [3, `http://127.0.0.1:${basePort + 3}`]);
+    assert.ok(!readFileSync(join(dir.path, 'haproxy.cfg'), 'utf8').includes(`:${basePort + 3}`), 'the balancer never sends users to the console');
+    const basic = `Basic ${Buffer.from('admin:admin-password-for-tests').toString('base64')}`;
+    const cluster = await (await fetch(`${info.console.url}/admin/api/cluster`, { headers: { authorization: basic } })).json() as { nodes: Array<{ index: number; role: string }> };
+    assert.deepEqual(cluster.nodes.map((n) => [n.index, n.role]).sort(), [[1, 'engine'], [2, 'engine'], [3, 'console']]);
+    assert.equal((await fetch(`${info.console.url}/console/login`)).status, 200);
+  });
+
   it('stops every process on Ctrl-C', async () => {
-    const info = JSON.parse(readFileSync(join(dir.path, 'cluster.json'), 'utf8')) as { nodes: Array<{ pid: number }>; balancer: { pid: number } };
-    const pids = [...info.nodes.map((n) => n.pid), info.balancer.pid];
+    const info = JSON.parse(readFileSync(join(dir.path, 'cluster.json'), 'utf8')) as { nodes: Array<{ pid: number }>; balancer: { pid: number }; console: { pid: number } };
+    const pids = [...info.nodes.map((n) => n.pid), info.balancer.pid, info.console.pid];
     assert.ok(pids.every(alive));
     up.kill('SIGINT');
     await waitFor('cluster up to exit', () => up.exitCode !== null, 20_000);

@@ -22,9 +22,11 @@ export interface LocalClusterOptions {
   issuer: string;
   dataDir: string;
   balancer?: 'haproxy';
+  /** Also start a console (index N+1, out of the balancer): engines then run the configuration it publishes. */
+  console?: boolean;
 }
 
-interface NodeProcess { index: number; url: string; backChannelPort: number; child: ChildProcess; log: string }
+interface NodeProcess { index: number; role: 'engine' | 'console'; url: string; backChannelPort: number; child: ChildProcess; log: string }
 
 async function waitReady(url: string, child: ChildProcess, deadline: number): Promise<void> {
   while (Date.now() < deadline) {
@@ -57,44 +59,50 @@ export async function runLocalCluster(options: LocalClusterOptions, io: CliIO): 
   const secretFile = ensureClusterSecret(dataDir);
   say(`cluster secret: ${secretFile}`);
 
-  const hosts = Array.from({ length: options.nodes }, (_, i) => `127.0.0.1:${options.backChannelBasePort + i + 1}`);
+  const members = options.nodes + (options.console ? 1 : 0);
+  const consoleIndex = options.console ? options.nodes + 1 : undefined;
+  const hosts = Array.from({ length: members }, (_, i) => `127.0.0.1:${options.backChannelBasePort + i + 1}`);
   const nodes: NodeProcess[] = [];
   const children: ChildProcess[] = [];
   const stopAll = () => { for (const child of children) if (child.exitCode === null) child.kill('SIGTERM'); };
   process.once('exit', stopAll);
 
   try {
-    for (let i = 1; i <= options.nodes; i++) {
-      const folder = join(dataDir, 'nodes', `node-${i}`);
+    for (let i = 1; i <= members; i++) {
+      const role = i === consoleIndex ? 'console' : 'engine';
+      const folder = join(dataDir, 'nodes', role === 'console' ? 'console' : `node-${i}`);
       mkdirSync(folder, { recursive: true });
       const log = join(folder, 'cohort.log');
       const out = createWriteStream(log, { flags: 'a' });
       const port = options.basePort + i;
       const child = spawn(process.execPath, [COHORT_BIN, 'start'], {
         env: {
-          ...io.env, COHORT_DATA_DIR: dataDir, COHORT_NODE_ROLE: 'engine', COHORT_NODE_INDEX: String(i),
-          COHORT_NODE_NAME: `node-${i}`, COHORT_HTTP_HOST: '127.0.0.1', COHORT_HTTP_PORT: String(port),
+          ...io.env, COHORT_DATA_DIR: dataDir, COHORT_NODE_ROLE: role, COHORT_NODE_INDEX: String(i),
+          COHORT_NODE_NAME: role === 'console' ? 'console' : `node-${i}`, COHORT_HTTP_HOST: '127.0.0.1', COHORT_HTTP_PORT: String(port),
           COHORT_HTTP_ISSUER: options.issuer, COHORT_HTTP_TRUST_PROXY: options.balancer ? 'true' : 'false',
           COHORT_CLUSTER_PORT: String(options.backChannelBasePort + i), COHORT_CLUSTER_INITIAL_HOSTS: hosts.join(','),
+          ...(consoleIndex !== undefined ? { COHORT_NODE_CONFIG_SOURCE: 'console' } : {}),
         },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       child.stdout!.pipe(out);
       child.stderr!.pipe(out);
       children.push(child);
-      nodes.push({ index: i, url: `http://127.0.0.1:${port}`, backChannelPort: options.backChannelBasePort + i, child, log });
-      say(`starting node ${i}: ${nodes[i - 1]!.url} (back channel ${hosts[i - 1]}, log ${log})`);
+      nodes.push({ index: i, role, url: `http://127.0.0.1:${port}`, backChannelPort: options.backChannelBasePort + i, child, log });
+      say(`starting ${role === 'console' ? 'console' : 'node'} ${i}: ${nodes[i - 1]!.url} (back channel ${hosts[i - 1]}, log ${log})`);
     }
     const deadline = Date.now() + READY_TIMEOUT_MS;
     for (const node of nodes) {
       await waitReady(node.url, node.child, deadline);
-      say(`node ${node.index} ready`);
+      say(`${node.role === 'console' ? 'console' : 'node'} ${node.index} ready`);
     }
+    const engines = nodes.filter((n) => n.role === 'engine');
 
     const issuerUrl = new URL(options.issuer);
     const cfg = haproxyConfig({
       bindHost: issuerUrl.hostname, port: Number(issuerUrl.port || 80),
-      nodes: nodes.map((n) => ({ index: n.index, host: '127.0.0.1', port: options.basePort + n.index })),
+      // The console administers the cluster and stays out of the balanced pool.
+      nodes: engines.map((n) => ({ index: n.index, host: '127.0.0.1', port: options.basePort + n.index })),
     });
     let haproxy: ChildProcess | undefined;
     if (options.balancer === 'haproxy') {
@@ -113,11 +121,17 @@ export async function runLocalCluster(options: LocalClusterOptions, io: CliIO): 
 
     writeFileSync(join(dataDir, 'cluster.json'), `${JSON.stringify({
       issuer: options.issuer,
-      nodes: nodes.map((n) => ({ index: n.index, url: n.url, backChannelPort: n.backChannelPort, pid: n.child.pid, log: n.log })),
+      nodes: engines.map((n) => ({ index: n.index, url: n.url, backChannelPort: n.backChannelPort, pid: n.child.pid, log: n.log })),
+      ...(consoleIndex !== undefined ? { console: nodes.filter((n) => n.role === 'console').map((n) => ({ index: n.index, url: n.url, backChannelPort: n.backChannelPort, pid: n.child.pid, log: n.log }))[0] } : {}),
       ...(haproxy ? { balancer: { kind: 'haproxy', pid: haproxy.pid } } : {}),
     }, null, 2)}\n`);
     say(`cluster.json: ${join(dataDir, 'cluster.json')}`);
     if (!haproxy) say(`\nNo balancer started. To serve the issuer ${options.issuer}, run HAProxy with:\n\n${cfg}`);
+    const consoleNode = nodes.find((n) => n.role === 'console');
+    if (consoleNode) {
+      say(`console: ${consoleNode.url}/console/ (sign in with an admin account). Clients and service providers added`);
+      say('with the CLI or the console are staged: publish them from the console\'s Publish page to reach the engines.');
+    }
     say(`\n${options.nodes} nodes up; issuer ${options.issuer}. Press Ctrl-C to stop them all.`);
 
     await new Promise<void>((resolveStop) => {
@@ -125,7 +139,7 @@ export async function runLocalCluster(options: LocalClusterOptions, io: CliIO): 
       process.once('SIGINT', onSignal);
       process.once('SIGTERM', onSignal);
       for (const node of nodes) {
-        node.child.once('exit', (code, signal) => say(`node ${node.index} exited (${code ?? signal})`));
+        node.child.once('exit', (code, signal) => say(`${node.role === 'console' ? 'console' : 'node'} ${node.index} exited (${code ?? signal})`));
       }
     });
     say('stopping...');

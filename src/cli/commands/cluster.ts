@@ -11,13 +11,15 @@ Subcommands:
       every node (or set COHORT_CLUSTER_SECRET): it keys the TLS-PSK back channel, so a process without it can
       neither join, nor read, nor inject. --force replaces an existing secret (every node must then get the new one).
 
-  up --nodes N [--base-port P] [--back-channel-port B] [--issuer URL] [--data-dir DIR] [--balancer haproxy]
+  up --nodes N [--base-port P] [--back-channel-port B] [--issuer URL] [--data-dir DIR] [--balancer haproxy] [--console]
       Starts an N-node cluster on loopback for trying it out. Node i (1..N) serves HTTP on P+i (P defaults to 9000,
       leaving P for a balancer) and its back channel on B+i (B defaults to 7900); the issuer defaults to
       http://127.0.0.1:P. All nodes share DIR (default ./cohort-data): the same users, clients, keys and secret.
       Each node logs to DIR/nodes/node-i/cohort.log; DIR/cluster.json lists every node (index, URL, back-channel
       port, pid). --balancer haproxy also starts HAProxy (Debian package 'haproxy') on P with a sticky cookie and a
       health check on /status/v2/lbstatus; without it, the HAProxy configuration to use is printed.
+      --console also starts a console (node N+1, on P+N+1, not behind the balancer): the web console at
+      /console/ and the admin API; the engines then run the configuration version it publishes.
       Ctrl-C stops every process it started.
 `;
 
@@ -45,12 +47,13 @@ function integer(value: string | undefined, name: string, fallback: number, min:
 async function up(argv: string[], io: CliIO): Promise<number> {
   const { values } = parse(argv, {
     nodes: { type: 'string' }, 'base-port': { type: 'string' }, 'back-channel-port': { type: 'string' },
-    issuer: { type: 'string' }, 'data-dir': { type: 'string' }, balancer: { type: 'string' },
+    issuer: { type: 'string' }, 'data-dir': { type: 'string' }, balancer: { type: 'string' }, console: { type: 'boolean' },
   }, false);
   if (values.nodes === undefined) throw new CliError('--nodes N is required');
   const nodes = integer(values.nodes, 'nodes', 3, 1, 64);
-  const basePort = integer(values['base-port'], 'base-port', 9000, 1, 65_535 - nodes);
-  const backChannel = integer(values['back-channel-port'], 'back-channel-port', 7900, 1, 65_535 - nodes);
+  const members = nodes + (values.console ? 1 : 0);
+  const basePort = integer(values['base-port'], 'base-port', 9000, 1, 65_535 - members);
+  const backChannel = integer(values['back-channel-port'], 'back-channel-port', 7900, 1, 65_535 - members);
   if (values.balancer !== undefined && values.balancer !== 'haproxy') throw new CliError(`--balancer must be 'haproxy', got '${values.balancer}'`);
   const issuer = values.issuer ?? `http://127.0.0.1:${basePort}`;
   try {
@@ -62,7 +65,7 @@ async function up(argv: string[], io: CliIO): Promise<number> {
   const { runLocalCluster } = await import('../local-cluster.js');
   return runLocalCluster({
     nodes, basePort, backChannelBasePort: backChannel, issuer, dataDir: resolveDataDir(values['data-dir'], io.env),
-    ...(values.balancer ? { balancer: 'haproxy' as const } : {}),
+    ...(values.balancer ? { balancer: 'haproxy' as const } : {}), ...(values.console ? { console: true } : {}),
   }, io);
 }
 
