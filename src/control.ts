@@ -16,6 +16,7 @@ import { registerNodeOps } from './ops/node-rpc.js';
 import { RuntimeSource } from './runtime/source.js';
 import type { RuntimeConfig } from './runtime/types.js';
 import { ConfigPublisher } from './runtime/publisher.js';
+import { UserReplication } from './runtime/users.js';
 import { clientView, serviceProviderView } from './runtime/views.js';
 import { buildLayer, type Layer } from './layer.js';
 import { sessionsApiRoutes } from './admin/sessions-api.js';
@@ -53,6 +54,8 @@ export class Control {
   readonly rates = new SignInRate();
   readonly source: RuntimeSource;
   readonly publisher: ConfigPublisher | undefined;
+  /** The embedded user store copied from the console to engines (runtime/users.ts). */
+  readonly userReplication: UserReplication;
   readonly #syncDisabled = new Set<number>();
   readonly #names = new Map<number, string>();
   /** Web console sign-ins: kept across configuration versions (each version builds its routes anew). */
@@ -68,6 +71,7 @@ export class Control {
     this.publisher = config.node.role === 'console'
       ? new ConfigPublisher({ config, store, ...(cluster ? { cluster } : {}), source: this.source, logger, timeoutMs })
       : undefined;
+    this.userReplication = new UserReplication({ config, store, users: deps.users, ...(cluster ? { cluster } : {}), logger, timeoutMs });
   }
 
   /** Back-channel handlers; before the cluster starts. */
@@ -75,6 +79,7 @@ export class Control {
     const { cluster, config } = this.deps;
     this.source.register();
     this.publisher?.register();
+    this.userReplication.register();
     if (cluster) {
       this.#cleanup.push(registerNodeOps({
         cluster, name: config.node.name, configVersion: () => this.source.version, rates: this.rates,
@@ -89,6 +94,8 @@ export class Control {
     this.#state = state;
     this.#lockout = lockout;
     await this.source.start();
+    // An engine copies the console's users before it reports ready; the console starts watching its own.
+    await this.userReplication.start();
   }
 
   onSignIn(outcome: 'ok' | 'failed' | 'locked' | 'unavailable', detail: { username: string; source: string }): void {
@@ -100,6 +107,7 @@ export class Control {
   close(): void {
     this.source.close();
     this.publisher?.close();
+    this.userReplication.close();
     for (const undo of this.#cleanup.splice(0)) undo();
   }
 
@@ -133,6 +141,7 @@ export class Control {
       clientsOf: (r) => (fromStore ? store.clients : clientView(r.clients)),
       serviceProvidersOf: (r) => (fromStore ? store.serviceProviders : serviceProviderView(r.serviceProviders)),
       writesRefused: () => (cluster?.status().readOnly ? READ_ONLY_WRITES : undefined),
+      ...(this.userReplication.changePassword ? { changePassword: this.userReplication.changePassword } : {}),
       onSignIn: (outcome, detail) => this.onSignIn(outcome, detail),
       layerRoutes: ({ terminator }) => this.#adminRoutes(state, lockout, terminator),
     }, runtime);

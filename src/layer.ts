@@ -15,6 +15,7 @@ import { createSamlLayer } from './protocols/saml/routes.js';
 import { BRIDGE_CLIENT_ID, bridgeClientMetadata } from './protocols/saml/bridge.js';
 import { Interactions } from './auth/interactions.js';
 import type { Lockout } from './auth/lockout.js';
+import type { ChangePassword } from './auth/password-change.js';
 import { interactionRoutes } from './auth/routes.js';
 import { SessionPolicy } from './auth/session-policy.js';
 import { LogoutAll } from './auth/logout-all.js';
@@ -44,6 +45,8 @@ export interface LayerDeps {
   /** Where service providers are read, for the SAML layer. */
   serviceProvidersOf(runtime: RuntimeConfig): Pick<ServiceProviderStore, 'get' | 'list'>;
   writesRefused(): string | undefined;
+  /** Where the password-change page writes (an engine forwards it to the console); default: users.setPassword. */
+  changePassword?: ChangePassword;
   /** Called for every sign-in outcome (metrics, the console's per-second counts). */
   onSignIn(outcome: 'ok' | 'failed' | 'locked' | 'unavailable', detail: { username: string; source: string }): void;
 }
@@ -99,6 +102,7 @@ export function buildLayer(deps: LayerDeps, runtime: RuntimeConfig): Layer {
     lockout: deps.lockout, sessionPolicy, branding,
     maxBodyBytes: config.http.maxBodyBytes, trustProxy: config.http.trustProxy,
     writesRefused: deps.writesRefused,
+    ...(deps.changePassword ? { changePassword: deps.changePassword } : {}),
     onSignIn: deps.onSignIn,
   });
 

@@ -75,6 +75,41 @@ export function configCases(withDatabase: WithDatabase): void {
     }));
   });
 
+  describe('user replicas', () => {
+    it('reads rows with hashes, applies them as they are, keeps newer rows, and removes by id', () => withDatabase(async ({ store, clock }) => {
+      const replicas = store.userReplicas!;
+      const empty = await replicas.changeMark();
+      const alice = await store.users.create({ username: 'Alice', password: 'first passphrase 1', groups: ['staff'] });
+      const afterCreate = await replicas.changeMark();
+      assert.notEqual(afterCreate, empty);
+      const [record] = await replicas.records();
+      assert.equal(record!.id, alice.id);
+      assert.match(record!.passwordHash, /^\$scrypt\$/);
+      clock.advance(1000);
+      await store.users.setPassword('alice', 'second passphrase 2');
+      assert.notEqual(await replicas.changeMark(), afterCreate);
+      // An older copy never overwrites a newer row.
+      await replicas.applyReplica({ upsert: [record!], remove: [] });
+      assert.ok(await store.users.verifyPassword('alice', 'second passphrase 2'));
+      // A newer copy is written as it is: hash, flags and times included.
+      const newer = { ...record!, disabled: true, updatedAt: clock.now() + 5000 };
+      await replicas.applyReplica({ upsert: [newer], remove: [] });
+      assert.deepEqual(await replicas.records(), [newer]);
+      assert.equal(await store.users.verifyPassword('alice', 'first passphrase 1'), undefined, 'disabled');
+      // The same username under another id (removed and added again on the writer) replaces the old row.
+      const again = { ...newer, id: '00000000-0000-4000-8000-000000000001', disabled: false, updatedAt: newer.updatedAt + 1 };
+      await replicas.applyReplica({ upsert: [again], remove: [] });
+      assert.deepEqual((await replicas.versions()).map((v) => v.id), [again.id]);
+      assert.equal((await store.users.verifyPassword('ALICE', 'first passphrase 1'))?.id, again.id);
+      // Paging by id, and removal.
+      assert.deepEqual(await replicas.records({ after: again.id }), []);
+      await replicas.applyReplica({ upsert: [], remove: [again.id] });
+      assert.deepEqual(await store.users.list(), []);
+      await rejectsWith(replicas.applyReplica({ upsert: [{ ...again, passwordHash: 'plaintext' }], remove: [] }), 'INVALID', 'passwordHash');
+      await rejectsWith(replicas.applyReplica({ upsert: [{ ...again, username: 'no spaces allowed' }], remove: [] }), 'INVALID', 'username');
+    }));
+  });
+
   describe('settings', () => {
     it('puts, replaces and reads documents with who and when', () => withDatabase(async ({ store, clock }) => {
       assert.equal(await store.settings.get('runtime'), undefined);

@@ -41,6 +41,30 @@ export interface UserStore {
   remove(username: string): Promise<void>;
 }
 
+/**
+ * A user exactly as stored, password hash included (an scrypt PHC string, never a password). Only for copying users
+ * from the console's store to engines' stores over the authenticated back channel: never shown, never logged.
+ */
+export interface UserRecord extends User {
+  passwordHash: string;
+}
+
+/** Users as rows, for replication (runtime/users.ts); the embedded backends both have it. */
+export interface UserReplicaStore {
+  /** Changes whenever a user is added, changed or removed (cheap: read every second by the console). */
+  changeMark(): Promise<string>;
+  /** Users with their hashes ordered by id; `after` (an id) and `limit` page through them; `id`: that user only. */
+  records(options?: { after?: string; limit?: number; id?: string }): Promise<UserRecord[]>;
+  /** Every user's id and updatedAt. */
+  versions(): Promise<Array<{ id: string; updatedAt: number }>>;
+  /**
+   * In one transaction: writes each record as it is (replacing the row with its id, and a row of another id with
+   * the same username: a user removed and added again), except over a stored row with a newer updatedAt; then
+   * removes the rows of `remove` (ids). Records are validated like new users; INVALID when one is not a user.
+   */
+  applyReplica(change: { upsert: UserRecord[]; remove: string[] }): Promise<void>;
+}
+
 /** What an administrator registers; secrets are stored hashed and shown once at creation. */
 export interface ClientRecord {
   clientId: string;
@@ -255,6 +279,8 @@ export interface DurableStore {
   keys: KeyStore;
   configVersions: ConfigVersionStore;
   settings: SettingsStore;
+  /** Users as rows for replication from the console; both built-in backends have it. */
+  userReplicas?: UserReplicaStore;
   /** Optional so that a backend without one still fits; both built-in backends have it. */
   audit?: AuditLog;
   /**

@@ -1,7 +1,7 @@
 // Input rules for durable records, shared by every backend so SQLite and PostgreSQL accept exactly the same data.
 // Each check throws StoreError('INVALID') with a message that starts with the offending field's name.
 import { randomBytes } from 'node:crypto';
-import { StoreError, type AuditQuery, type KeyRecord, type NewAuditEntry, type NewClient } from './types.js';
+import { StoreError, type AuditQuery, type KeyRecord, type NewAuditEntry, type NewClient, type UserRecord } from './types.js';
 
 const invalid = (field: string, rule: string) => new StoreError('INVALID', `${field}: ${rule}`);
 
@@ -38,6 +38,38 @@ export function tryUsernameKey(username: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The shape of an scrypt PHC string (src/auth/password.ts); only such a string is ever stored as a hash. */
+const PASSWORD_HASH = /^\$scrypt\$ln=\d{1,2},r=\d{1,2},p=\d{1,2}\$[A-Za-z0-9+/]{11,88}\$[A-Za-z0-9+/]{22,171}$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * A replicated user row (UserRecord) checked field by field as a new user would be, and returned with only the
+ * known fields. INVALID names the first bad field (never the hash's value).
+ */
+export function validateUserRecord(value: unknown): UserRecord {
+  const r = value as Partial<UserRecord> | null;
+  if (!r || typeof r !== 'object') throw invalid('user', 'must be an object');
+  if (typeof r.id !== 'string' || !UUID.test(r.id)) throw invalid('id', 'must be a UUID');
+  const username = normaliseUsername(r.username as string);
+  if (username !== r.username) throw invalid('username', 'must be stored normalised');
+  const email = validateEmail(r.email);
+  const displayName = validateLabel('displayName', r.displayName);
+  const groups = validateNames('groups', r.groups);
+  const roles = validateNames('roles', r.roles);
+  if (typeof r.passwordHash !== 'string' || !PASSWORD_HASH.test(r.passwordHash)) throw invalid('passwordHash', 'must be an scrypt hash');
+  for (const field of ['disabled', 'mustChangePassword'] as const) {
+    if (typeof r[field] !== 'boolean') throw invalid(field, 'must be true or false');
+  }
+  for (const field of ['createdAt', 'updatedAt'] as const) {
+    if (!Number.isSafeInteger(r[field]) || (r[field] as number) < 0) throw invalid(field, 'must be epoch milliseconds');
+  }
+  return {
+    id: r.id, username, ...(email === undefined ? {} : { email }), ...(displayName === undefined ? {} : { displayName }),
+    groups, roles, disabled: r.disabled!, mustChangePassword: r.mustChangePassword!, createdAt: r.createdAt!, updatedAt: r.updatedAt!,
+    passwordHash: r.passwordHash,
+  };
 }
 
 export function validateEmail(email: string | undefined): string | undefined {

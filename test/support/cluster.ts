@@ -2,7 +2,9 @@
 // directory (users, clients, keys, cluster secret), each with its own back-channel port. The issuer is a URL on a
 // reserved port where a load balancer would stand; tests choose the node of every request themselves, which is what
 // a balancer does (cookies are per host, so all nodes on 127.0.0.1 share them like one balanced host name).
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 import type * as oidc from 'openid-client';
 import { rpVia } from './rp.js';
 import { runCli, startCohort, tempDir, type CohortProcess } from './processes.js';
@@ -53,6 +55,11 @@ export interface ClusterOptions {
   /** Extra environment per node index (1-based), e.g. preferredNodes for subclusters. */
   envFor?: (index: number) => NodeJS.ProcessEnv;
   env?: NodeJS.ProcessEnv;
+  /**
+   * Each engine gets its own data directory (dataDirOf(index), holding a copy of the cluster secret) instead of
+   * sharing the console's: a cluster without a shared database, whose users are copied from the console.
+   */
+  separateDataDirs?: boolean;
 }
 
 export class TestCluster {
@@ -84,6 +91,17 @@ export class TestCluster {
     return { COHORT_DATA_DIR: this.dataDir, ...extra };
   }
 
+  /** The data directory node `index` runs on (the shared one unless separateDataDirs). */
+  dataDirOf(index: number): string {
+    if (!this.options.separateDataDirs || index === CONSOLE_INDEX) return this.dataDir;
+    const dir = join(this.dataDir, `node-${index}`);
+    if (!existsSync(dir)) {
+      mkdirSync(dir, { mode: 0o700 });
+      copyFileSync(join(this.dataDir, 'cluster-secret'), join(dir, 'cluster-secret'));
+    }
+    return dir;
+  }
+
   /** Members the cluster is configured with: the engines, plus the console if any. */
   get memberCount(): number {
     return this.options.size + (this.options.console ? 1 : 0);
@@ -94,7 +112,7 @@ export class TestCluster {
     const isConsole = index === CONSOLE_INDEX;
     if (isConsole && !this.options.console) throw new Error('this cluster has no console');
     const node = await startCohort({
-      dataDir: this.dataDir,
+      dataDir: this.dataDirOf(index),
       timeoutMs: 30_000,
       env: {
         COHORT_ADMIN_PASSWORD: 'admin-password-for-tests',

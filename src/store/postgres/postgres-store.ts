@@ -10,7 +10,7 @@ import { PostgresAuditLog } from './postgres-audit.js';
 import { PostgresClientStore } from './postgres-clients.js';
 import { PostgresServiceProviderStore } from './postgres-service-providers.js';
 import { PostgresKeyStore } from './postgres-keys.js';
-import { PostgresUserStore } from './postgres-users.js';
+import { PostgresUserReplicas, PostgresUserStore } from './postgres-users.js';
 import { PostgresConfigVersionStore, PostgresSettingsStore } from './postgres-config.js';
 import { migrate, requireCurrentSchema } from './schema.js';
 
@@ -60,6 +60,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     audit: new PostgresAuditLog(pool, now),
     configVersions: new PostgresConfigVersionStore(pool),
     settings: new PostgresSettingsStore(pool, now),
+    userReplicas: new PostgresUserReplicas(pool),
     async withLock(name, work) {
       if (closed) throw new StoreError('UNAVAILABLE', 'store is closed');
       return withAdvisoryLock(options, `lock:${name}`, LOCK_WAIT_MS, () => work());

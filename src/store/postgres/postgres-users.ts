@@ -1,12 +1,13 @@
 // Users in PostgreSQL: the same rules as sqlite-users.ts, statement for statement. Passwords are stored only as
-// scrypt PHC strings (src/auth/password.ts) and never leave this file: every method returns User, without the hash.
+// scrypt PHC strings (src/auth/password.ts) and never leave this file except through PostgresUserReplicas
+// (replication): every UserStore method returns User, without the hash.
 import { withPasswordErrors } from '../password-errors.js';
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import type { PasswordHasher } from '../../auth/password.js';
-import { StoreError, type NewUser, type User, type UserStore } from '../types.js';
+import { StoreError, type NewUser, type User, type UserRecord, type UserReplicaStore, type UserStore } from '../types.js';
 import {
-  normaliseUsername, tryUsernameKey, validateEmail, validateLabel, validateNames,
+  normaliseUsername, tryUsernameKey, validateEmail, validateLabel, validateNames, validateUserRecord,
 } from '../validation.js';
 import { guard, storable, toSafeInteger } from './postgres-errors.js';
 
@@ -155,6 +156,67 @@ export class PostgresUserStore implements UserStore {
     } catch (err) {
       // Opportunistic, as in SQLite: an unreachable or read-only database must not fail a correct sign-in.
       if (!(err instanceof StoreError && err.code === 'UNAVAILABLE')) throw err;
+    }
+  }
+}
+
+/** Users as rows, hashes included, for replication (see UserReplicaStore); same rules as SqliteUserReplicas. */
+export class PostgresUserReplicas implements UserReplicaStore {
+  constructor(private readonly pool: pg.Pool) {}
+
+  async changeMark(): Promise<string> {
+    const { rows } = await guard(() => this.pool.query<{ n: string; m: string | null }>('SELECT count(*) AS n, max(updated_at) AS m FROM users'));
+    return `${rows[0]!.n}:${rows[0]!.m ?? 0}`;
+  }
+
+  async records(options: { after?: string; limit?: number; id?: string } = {}): Promise<UserRecord[]> {
+    if (options.id !== undefined) {
+      if (!storable(options.id)) return [];
+      const { rows } = await guard(() => this.pool.query<UserRow>('SELECT * FROM users WHERE id = $1', [options.id]));
+      return rows.map((row) => ({ ...toUser(row), passwordHash: row.password_hash }));
+    }
+    const { rows } = await guard(() => this.pool.query<UserRow>('SELECT * FROM users WHERE id > $1 ORDER BY id LIMIT $2',
+      [options.after ?? '', options.limit ?? null]));
+    return rows.map((row) => ({ ...toUser(row), passwordHash: row.password_hash }));
+  }
+
+  async versions(): Promise<Array<{ id: string; updatedAt: number }>> {
+    const { rows } = await guard(() => this.pool.query<{ id: string; updated_at: string }>('SELECT id, updated_at FROM users'));
+    return rows.map((r) => ({ id: r.id, updatedAt: toSafeInteger(r.updated_at, 'users.updated_at') }));
+  }
+
+  async applyReplica(change: { upsert: UserRecord[]; remove: string[] }): Promise<void> {
+    const upsert = change.upsert.map(validateUserRecord);
+    const remove = change.remove.filter((id): id is string => typeof id === 'string' && storable(id));
+    const client = await guard(() => this.pool.connect());
+    try {
+      await guard(async () => {
+        await client.query('BEGIN');
+        for (const r of upsert) {
+          const key = r.username.toLowerCase();
+          const stored = await client.query<{ updated_at: string }>('SELECT updated_at FROM users WHERE id = $1 FOR UPDATE', [r.id]);
+          if (stored.rows[0] && Number(stored.rows[0].updated_at) > r.updatedAt) continue;
+          await client.query('DELETE FROM users WHERE username_key = $1 AND id <> $2', [key, r.id]);
+          await client.query(`INSERT INTO users (id, username, username_key, email, display_name, groups, roles,
+              password_hash, disabled, must_change_password, created_at, updated_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+            ON CONFLICT (id) DO UPDATE SET username = EXCLUDED.username, username_key = EXCLUDED.username_key,
+              email = EXCLUDED.email, display_name = EXCLUDED.display_name, groups = EXCLUDED.groups, roles = EXCLUDED.roles,
+              password_hash = EXCLUDED.password_hash, disabled = EXCLUDED.disabled,
+              must_change_password = EXCLUDED.must_change_password, created_at = EXCLUDED.created_at,
+              updated_at = EXCLUDED.updated_at`, [
+            r.id, r.username, key, r.email ?? null, r.displayName ?? null, r.groups, r.roles, r.passwordHash,
+            r.disabled, r.mustChangePassword, r.createdAt, r.updatedAt,
+          ]);
+        }
+        if (remove.length > 0) await client.query('DELETE FROM users WHERE id = ANY($1)', [remove]);
+        await client.query('COMMIT');
+      }, 'a replicated user conflicts with a stored one');
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw err;
+    } finally {
+      client.release();
     }
   }
 }

@@ -10,7 +10,7 @@ import { SqliteAuditLog } from './sqlite-audit.js';
 import { SqliteClientStore } from './sqlite-clients.js';
 import { SqliteServiceProviderStore } from './sqlite-service-providers.js';
 import { SqliteKeyStore } from './sqlite-keys.js';
-import { SqliteUserStore } from './sqlite-users.js';
+import { SqliteUserReplicas, SqliteUserStore } from './sqlite-users.js';
 import { SqliteConfigVersionStore, SqliteSettingsStore } from './sqlite-config.js';
 
 /**
@@ -43,6 +43,7 @@ export function openSqliteStore(file: string, options: DurableStoreOptions): Dur
     audit: new SqliteAuditLog(db, now),
     configVersions: new SqliteConfigVersionStore(db),
     settings: new SqliteSettingsStore(db, now),
+    userReplicas: new SqliteUserReplicas(db),
     async ping() {
       guard(() => ping.get());
     },

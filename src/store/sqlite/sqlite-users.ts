@@ -1,12 +1,13 @@
-// Users in SQLite. Passwords are stored only as scrypt PHC strings (src/auth/password.ts) and never leave this file:
-// every method returns User, which has no hash field.
+// Users in SQLite. Passwords are stored only as scrypt PHC strings (src/auth/password.ts) and never leave this file
+// except through SqliteUserReplicas (console -> engine replication over the back channel): every UserStore method
+// returns User, which has no hash field.
 import { withPasswordErrors } from '../password-errors.js';
 import { randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import type { PasswordHasher } from '../../auth/password.js';
-import { StoreError, type NewUser, type User, type UserStore } from '../types.js';
+import { StoreError, type NewUser, type User, type UserRecord, type UserReplicaStore, type UserStore } from '../types.js';
 import {
-  normaliseUsername, tryUsernameKey, validateEmail, validateLabel, validateNames,
+  normaliseUsername, tryUsernameKey, validateEmail, validateLabel, validateNames, validateUserRecord,
 } from '../validation.js';
 import { guard, parseList } from './sqlite-errors.js';
 
@@ -163,5 +164,75 @@ export class SqliteUserStore implements UserStore {
       // still verifies, and the next successful sign-in tries again.
       if (!(err instanceof StoreError && err.code === 'UNAVAILABLE')) throw err;
     }
+  }
+}
+
+function toRecord(row: UserRow): UserRecord {
+  return { ...toUser(row), passwordHash: row.password_hash };
+}
+
+/** Users as rows, hashes included, for replication (see UserReplicaStore). */
+export class SqliteUserReplicas implements UserReplicaStore {
+  readonly #sql;
+  readonly #apply: (upsert: UserRecord[], remove: string[]) => void;
+
+  constructor(db: Database.Database) {
+    this.#sql = {
+      mark: db.prepare<[], { n: number; m: number | null }>('SELECT count(*) AS n, max(updated_at) AS m FROM users'),
+      page: db.prepare<[string, number], UserRow>('SELECT * FROM users WHERE id > ? ORDER BY id LIMIT ?'),
+      byId: db.prepare<[string], UserRow>('SELECT * FROM users WHERE id = ?'),
+      versions: db.prepare<[], { id: string; updated_at: number }>('SELECT id, updated_at FROM users'),
+      updatedAt: db.prepare<[string], { updated_at: number }>('SELECT updated_at FROM users WHERE id = ?'),
+      // A user removed and added again on the console has a new id under the same username.
+      dropOtherId: db.prepare('DELETE FROM users WHERE username_key = ? AND id <> ?'),
+      upsert: db.prepare(`INSERT INTO users (id, username, username_key, email, display_name, groups_json, roles_json,
+          password_hash, disabled, must_change_password, created_at, updated_at)
+        VALUES (@id, @username, @username_key, @email, @display_name, @groups_json, @roles_json,
+          @password_hash, @disabled, @must_change_password, @created_at, @updated_at)
+        ON CONFLICT (id) DO UPDATE SET username = excluded.username, username_key = excluded.username_key,
+          email = excluded.email, display_name = excluded.display_name, groups_json = excluded.groups_json,
+          roles_json = excluded.roles_json, password_hash = excluded.password_hash, disabled = excluded.disabled,
+          must_change_password = excluded.must_change_password, created_at = excluded.created_at,
+          updated_at = excluded.updated_at`),
+      remove: db.prepare('DELETE FROM users WHERE id = ?'),
+    };
+    this.#apply = db.transaction((upsert: UserRecord[], remove: string[]) => {
+      for (const r of upsert) {
+        const stored = this.#sql.updatedAt.get(r.id);
+        if (stored && stored.updated_at > r.updatedAt) continue;
+        const key = r.username.toLowerCase();
+        this.#sql.dropOtherId.run(key, r.id);
+        this.#sql.upsert.run({
+          id: r.id, username: r.username, username_key: key, email: r.email ?? null, display_name: r.displayName ?? null,
+          groups_json: JSON.stringify(r.groups), roles_json: JSON.stringify(r.roles), password_hash: r.passwordHash,
+          disabled: r.disabled ? 1 : 0, must_change_password: r.mustChangePassword ? 1 : 0,
+          created_at: r.createdAt, updated_at: r.updatedAt,
+        });
+      }
+      for (const id of remove) this.#sql.remove.run(id);
+    });
+  }
+
+  async changeMark(): Promise<string> {
+    const { n, m } = guard(() => this.#sql.mark.get())!;
+    return `${n}:${m ?? 0}`;
+  }
+
+  async records(options: { after?: string; limit?: number; id?: string } = {}): Promise<UserRecord[]> {
+    if (options.id !== undefined) {
+      const row = guard(() => this.#sql.byId.get(options.id!));
+      return row ? [toRecord(row)] : [];
+    }
+    return guard(() => this.#sql.page.all(options.after ?? '', options.limit ?? -1)).map(toRecord);
+  }
+
+  async versions(): Promise<Array<{ id: string; updatedAt: number }>> {
+    return guard(() => this.#sql.versions.all()).map((r) => ({ id: r.id, updatedAt: r.updated_at }));
+  }
+
+  async applyReplica(change: { upsert: UserRecord[]; remove: string[] }): Promise<void> {
+    const upsert = change.upsert.map(validateUserRecord);
+    const remove = change.remove.filter((id): id is string => typeof id === 'string');
+    guard(() => this.#apply(upsert, remove), 'a replicated user conflicts with a stored one');
   }
 }
