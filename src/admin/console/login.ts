@@ -1,19 +1,9 @@
 // The console's sign-in page and its refusal page (an account without the admin role). No navigation: nobody is
 // signed in yet.
-import { html, type SafeHtml } from '../../auth/views/html.js';
+import { documentStart, html, type SafeHtml } from '../../auth/views/html.js';
 
 function bare(title: string, body: SafeHtml): string {
-  return html`<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex">
-<title>${title} · Cohort console</title>
-<link rel="stylesheet" href="/console/console.css">
-</head>
-<body>
-<main class="login" aria-labelledby="page-title">
+  return html`${documentStart(`${title} · Cohort console`, ['/console/console.css'])}<main class="login" aria-labelledby="page-title">
 <p class="muted">Cohort console</p>
 <h1 id="page-title">${title}</h1>
 ${body}

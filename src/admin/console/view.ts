@@ -1,7 +1,7 @@
 // The console's page chrome and shared bits: navigation, the read-only banner, result notices, tables, times.
 // Pages are built only with the escaping html template; no scripts (the CSP allows none), styles from
 // /console/console.css.
-import { html, type SafeHtml } from '../../auth/views/html.js';
+import { documentStart, html, type SafeHtml } from '../../auth/views/html.js';
 
 export const NAV: Array<[path: string, label: string]> = [
   ['/console/', 'Cluster'],
@@ -36,18 +36,8 @@ export function noticeBox(n: Notice | undefined): SafeHtml {
 
 export function consolePage(frame: PageFrame, body: SafeHtml): string {
   const nav = NAV.map(([path, label]) => html`<li><a href="${path}"${path === frame.path ? html` aria-current="page"` : ''}>${label}</a></li>`);
-  return html`<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex">
-<meta name="cohort-csrf" content="${frame.csrf}">
-<title>${frame.title} · Cohort console</title>
-<link rel="stylesheet" href="/console/console.css">
-</head>
-<body>
-<header class="top">
+  return html`${documentStart(`${frame.title} · Cohort console`, ['/console/console.css'], html`<meta name="cohort-csrf" content="${frame.csrf}">
+`)}<header class="top">
 <p class="product">Cohort console</p>
 <nav aria-label="Console"><ul>${nav}</ul></nav>
 <form method="post" action="/console/logout" class="signout">

@@ -28,3 +28,21 @@ export function html(strings: TemplateStringsArray, ...values: unknown[]): SafeH
 export function trusted(markup: string): SafeHtml {
   return new SafeHtml(markup);
 }
+
+/**
+ * The start of every page up to <body>: charset, viewport, noindex, title and stylesheets. Pages have no inline
+ * styles or scripts (the CSP forbids them), so this is all a head ever holds; `meta` adds page-specific tags.
+ */
+export function documentStart(title: string, stylesheets: string[], meta: SafeHtml = html``): SafeHtml {
+  return html`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex">
+${meta}<title>${title}</title>
+${stylesheets.map((href) => html`<link rel="stylesheet" href="${href}">
+`)}</head>
+<body>
+`;
+}

@@ -1,4 +1,4 @@
-import { html, type SafeHtml } from './html.js';
+import { documentStart, html, type SafeHtml } from './html.js';
 
 export interface Branding {
   productName: string;
@@ -17,18 +17,8 @@ export function brandStylesheet(branding: Branding): string {
 
 /** The page chrome: one column, readable without CSS, no scripts. */
 export function layout(title: string, body: SafeHtml, branding: Branding = DEFAULT_BRANDING): string {
-  return html`<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex">
-<title>${title} · ${branding.productName}</title>
-<link rel="stylesheet" href="/assets/cohort.css">
-${branding.accentColor ? html`<link rel="stylesheet" href="/assets/brand.css">` : ''}
-</head>
-<body>
-<main class="card" aria-labelledby="page-title">
+  const stylesheets = ['/assets/cohort.css', ...(branding.accentColor ? ['/assets/brand.css'] : [])];
+  return html`${documentStart(`${title} · ${branding.productName}`, stylesheets)}<main class="card" aria-labelledby="page-title">
 <p class="brand">${branding.productName}</p>
 <h1 id="page-title">${title}</h1>
 ${branding.notice ? html`<p class="muted notice">${branding.notice}</p>` : ''}

@@ -33,6 +33,23 @@ function toRecord(row: ClientRow): ClientRecord {
   };
 }
 
+type ClientFields = Pick<ClientRecord, 'clientId' | 'name' | 'public' | 'redirectUris' | 'postLogoutRedirectUris' | 'backchannelLogoutUri' | 'grantTypes'>;
+
+/** The row's columns for a client record; every write (create, update, put) goes through this one mapping. */
+function rowOf(c: ClientFields, secretHash: string | undefined, createdAt: number) {
+  return {
+    client_id: c.clientId,
+    name: c.name ?? null,
+    public: c.public ? 1 : 0,
+    redirect_uris_json: JSON.stringify(c.redirectUris),
+    post_logout_redirect_uris_json: JSON.stringify(c.postLogoutRedirectUris),
+    backchannel_logout_uri: c.backchannelLogoutUri ?? null,
+    grant_types_json: JSON.stringify(c.grantTypes),
+    secret_hash: secretHash ?? null,
+    created_at: createdAt,
+  };
+}
+
 export class SqliteClientStore implements ClientStore {
   readonly #now: () => number;
   readonly #sql;
@@ -66,17 +83,8 @@ export class SqliteClientStore implements ClientStore {
   async create(client: NewClient): Promise<{ client: ClientRecord; secret?: string }> {
     const valid = validateNewClient(client);
     const secret = valid.public ? undefined : generateClientSecret();
-    guard(() => this.#sql.insert.run({
-      client_id: valid.clientId,
-      name: valid.name ?? null,
-      public: valid.public ? 1 : 0,
-      redirect_uris_json: JSON.stringify(valid.redirectUris),
-      post_logout_redirect_uris_json: JSON.stringify(valid.postLogoutRedirectUris),
-      backchannel_logout_uri: valid.backchannelLogoutUri ?? null,
-      grant_types_json: JSON.stringify(valid.grantTypes),
-      secret_hash: secret === undefined ? null : hashClientSecret(secret),
-      created_at: this.#now(),
-    }), `client '${valid.clientId}' already exists`);
+    guard(() => this.#sql.insert.run(rowOf(valid, secret === undefined ? undefined : hashClientSecret(secret), this.#now())),
+      `client '${valid.clientId}' already exists`);
     const record = toRecord(guard(() => this.#sql.get.get(valid.clientId))!);
     return secret === undefined ? { client: record } : { client: record, secret };
   }
@@ -100,30 +108,15 @@ export class SqliteClientStore implements ClientStore {
     const current = await this.get(clientId);
     if (!current) throw new StoreError('NOT_FOUND', `client '${clientId}' not found`);
     const valid = validateClientUpdate(current, changes);
-    guard(() => this.#sql.update.run({
-      client_id: valid.clientId,
-      name: valid.name ?? null,
-      redirect_uris_json: JSON.stringify(valid.redirectUris),
-      post_logout_redirect_uris_json: JSON.stringify(valid.postLogoutRedirectUris),
-      backchannel_logout_uri: valid.backchannelLogoutUri ?? null,
-      grant_types_json: JSON.stringify(valid.grantTypes),
-    }));
+    // The UPDATE statement leaves public, secret_hash and created_at alone; the extra parameters are not bound.
+    const { public: _public, secret_hash: _secret, created_at: _created, ...columns } = rowOf(valid, undefined, 0);
+    guard(() => this.#sql.update.run(columns));
     return (await this.get(clientId))!;
   }
 
   async put(record: ClientRecord): Promise<ClientRecord> {
     const valid = validateClientRecord(record);
-    guard(() => this.#sql.put.run({
-      client_id: valid.clientId,
-      name: valid.name ?? null,
-      public: valid.public ? 1 : 0,
-      redirect_uris_json: JSON.stringify(valid.redirectUris),
-      post_logout_redirect_uris_json: JSON.stringify(valid.postLogoutRedirectUris),
-      backchannel_logout_uri: valid.backchannelLogoutUri ?? null,
-      grant_types_json: JSON.stringify(valid.grantTypes),
-      secret_hash: valid.secretHash ?? null,
-      created_at: valid.createdAt,
-    }));
+    guard(() => this.#sql.put.run(rowOf(valid, valid.secretHash, valid.createdAt)));
     return (await this.get(valid.clientId))!;
   }
 }
