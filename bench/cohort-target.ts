@@ -16,7 +16,12 @@ export interface RunningTarget extends Target {
 export const REDIRECT_URI = 'http://127.0.0.1:5555/callback';
 const USERNAME = 'bench-user';
 
-export async function startCohortTarget(scryptCost: number): Promise<RunningTarget> {
+/**
+ * `beforeStart` runs after the user and client were created and before the server starts, with the CLI environment
+ * (COHORT_DATA_DIR among it): for more CLI registrations, e.g. SAML service providers.
+ */
+export async function startCohortTarget(scryptCost: number,
+  beforeStart?: (env: NodeJS.ProcessEnv) => Promise<void>): Promise<RunningTarget> {
   const dir = tempDir('cohort-bench-');
   const env = { COHORT_DATA_DIR: dir.path, COHORT_AUTH_SCRYPT_COST: String(scryptCost) };
   const password = randomBytes(18).toString('base64url');
@@ -30,6 +35,7 @@ export async function startCohortTarget(scryptCost: number): Promise<RunningTarg
     const shown = await runCli(['config', 'show'], { env });
     if (shown.code !== 0) throw new Error(`cohort config show failed: ${shown.stderr}`);
     const scrypt = (JSON.parse(shown.stdout) as { auth: { scrypt: { cost: number; blockSize: number; parallelization: number } } }).auth.scrypt;
+    await beforeStart?.(env);
     // The operator's default log level (info): a sign-in logs one line, as in production.
     const node = await startCohort({
       dataDir: dir.path,

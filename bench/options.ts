@@ -36,7 +36,8 @@ Options:
 
 export class UsageError extends Error {}
 
-function bounded(name: string, raw: string | undefined, fallback: number, min: number, max: number, integer: boolean): number {
+/** A numeric flag's value, `fallback` when absent; UsageError when it is out of [min, max] (or not an integer). */
+export function bounded(name: string, raw: string | undefined, fallback: number, min: number, max: number, integer: boolean): number {
   if (raw === undefined) return fallback;
   const value = Number(raw);
   if (!Number.isFinite(value) || value < min || value > max || (integer && !Number.isInteger(value))) {

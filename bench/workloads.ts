@@ -32,11 +32,8 @@ export async function discoverEndpoints(issuer: string): Promise<Endpoints> {
 const SCOPE = 'openid profile email';
 const b64url = (bytes: Buffer) => bytes.toString('base64url');
 
-/**
- * One full browser sign-in with a fresh cookie jar (so never SSO): authorization URL, sign-in page, form post with
- * the CSRF token, consent, redirects up to the RP callback, then the code redeemed with its PKCE verifier.
- */
-export async function signInForTokens(target: Target, endpoints: Endpoints, tokens: TokenEndpoint) {
+/** A fresh authorization request URL (code, S256 PKCE, state, nonce) with its state and PKCE verifier. */
+export function authorizationRequest(target: Target, endpoints: Endpoints): { url: URL; state: string; verifier: string } {
   const verifier = b64url(randomBytes(32));
   const state = b64url(randomBytes(16));
   const url = new URL(endpoints.authorization);
@@ -45,6 +42,15 @@ export async function signInForTokens(target: Target, endpoints: Endpoints, toke
     nonce: b64url(randomBytes(16)), code_challenge: b64url(createHash('sha256').update(verifier).digest()),
     code_challenge_method: 'S256',
   }).toString();
+  return { url, state, verifier };
+}
+
+/**
+ * One full browser sign-in with a fresh cookie jar (so never SSO): authorization URL, sign-in page, form post with
+ * the CSRF token, consent, redirects up to the RP callback, then the code redeemed with its PKCE verifier.
+ */
+export async function signInForTokens(target: Target, endpoints: Endpoints, tokens: TokenEndpoint) {
+  const { url, state, verifier } = authorizationRequest(target, endpoints);
   const result = await signIn(new Browser(), url.href, target.redirectUri, { username: target.username, password: target.password });
   if (!result.sawLoginPage) throw new Error('no sign-in page was shown: the measurement would not include a sign-in');
   const callback = new URL(result.callbackUrl).searchParams;

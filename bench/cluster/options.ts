@@ -1,8 +1,8 @@
 // Command-line flags of the cluster benchmarks. Every flag is bounded, so a typo cannot start an hour-long run.
 import { parseArgs } from 'node:util';
 
-export type ClusterScenario = 'latency' | 'signins' | 'engines' | 'memory';
-export const CLUSTER_SCENARIOS: readonly ClusterScenario[] = ['latency', 'signins', 'engines', 'memory'];
+export type ClusterScenario = 'latency' | 'signins' | 'engines' | 'memory' | 'publish';
+export const CLUSTER_SCENARIOS: readonly ClusterScenario[] = ['latency', 'signins', 'engines', 'memory', 'publish'];
 
 export interface ClusterBenchOptions {
   /** Measured seconds per sign-in row, and the time cap of each latency row. @default 10 */
@@ -15,6 +15,8 @@ export interface ClusterBenchOptions {
   workers: number;
   /** Measured seconds per engines row (six rows, each after a 2 s warm-up). @default 5 */
   engineSeconds: number;
+  /** Configuration publishes timed in the publish scenario. @default 20 */
+  publishes: number;
   only: ClusterScenario[];
 }
 
@@ -40,6 +42,10 @@ Scenarios:
   memory    heap used per 100,000 realistic SSO sessions (oidc-provider Session payloads) in the local backend and
             in a peer backend node: the owner's share, the replica's share and the three-node total. Runs with
             --expose-gc (the script restarts itself with it when needed).
+  publish   a console and 3 engines (configuration from the console): time from POST /admin/api/config/publish
+            (one client's redirect URI changed) until every engine acknowledged, over --publishes publishes
+            1.5 s apart, while 4 client_credentials workers load the engines' token endpoints; failed grants
+            (must be 0) and their p50/p99 during a publish versus outside. About 55 s.
 
 Options:
   --seconds N     measured seconds per sign-in row, and time cap per latency row (default 10, 1-600)
@@ -47,7 +53,8 @@ Options:
   --sessions N    sessions put for the memory figures (default 100000, 1000-500000)
   --workers N     concurrent browsers in the sign-in and engines rows (default 8, 1-64)
   --engine-seconds N  measured seconds per engines row (default 5, 1-120)
-  --only LIST     comma-separated scenarios: latency, signins, engines, memory (default: all)
+  --publishes N   configuration publishes in the publish scenario (default 20, 1-200)
+  --only LIST     comma-separated scenarios: latency, signins, engines, memory, publish (default: all)
   -h, --help      show this help
 `;
 
@@ -70,7 +77,7 @@ export function parseClusterOptions(argv: string[]): ClusterBenchOptions | undef
       args: argv,
       options: {
         seconds: { type: 'string' }, writes: { type: 'string' }, sessions: { type: 'string' },
-        workers: { type: 'string' }, 'engine-seconds': { type: 'string' }, only: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+        workers: { type: 'string' }, 'engine-seconds': { type: 'string' }, publishes: { type: 'string' }, only: { type: 'string' }, help: { type: 'boolean', short: 'h' },
       },
       allowPositionals: false,
     }));
@@ -90,6 +97,7 @@ export function parseClusterOptions(argv: string[]): ClusterBenchOptions | undef
     sessions: bounded('sessions', values.sessions, 100_000, 1_000, 500_000),
     workers: bounded('workers', values.workers, 8, 1, 64),
     engineSeconds: bounded('engine-seconds', values['engine-seconds'], 5, 1, 120),
+    publishes: bounded('publishes', values.publishes, 20, 1, 200),
     only: CLUSTER_SCENARIOS.filter((s) => only.includes(s)),
   };
 }

@@ -1,6 +1,6 @@
 // Cluster benchmarks: session write-to-replica latency (in-process ClusterNodes over TLS), sign-ins per second for
 // 1 node versus 3 nodes behind HAProxy (real `cohort start` processes), stateless nodes on Redis + PostgreSQL versus
-// the peer cluster (engines.ts), and heap per 100,000 sessions.
+// the peer cluster (engines.ts), heap per 100,000 sessions, and configuration publish latency under load (publish.ts).
 // `node dist/bench/cluster/run.js --help`. Every loop is bounded in count and time, all traffic goes to 127.0.0.1,
 // and every process started is stopped at the end, on failure and on SIGINT/SIGTERM (see cleanup.ts).
 import { spawn } from 'node:child_process';
@@ -11,6 +11,7 @@ import { engineRunBudgetSeconds, enginesJson, enginesSection, runEngines, type E
 import { ensureHaproxy } from './haproxy.js';
 import { runLatency, type LatencyRun } from './latency.js';
 import { runMemory, type MemoryRun } from './memory.js';
+import { PUBLISH_SLACK_SECONDS, publishJson, publishLoadSeconds, publishSection, runPublish, type PublishRun } from './publish.js';
 import { CLUSTER_HELP, ClusterUsageError, parseClusterOptions, type ClusterBenchOptions } from './options.js';
 import {
   header, latencyJson, latencySection, memoryJson, memorySection, signInJson, signInSection,
@@ -48,6 +49,7 @@ function budgetSeconds(options: ClusterBenchOptions): number {
   if (options.only.includes('signins')) seconds += 3 * (options.seconds + 2);
   if (options.only.includes('engines')) seconds += engineRunBudgetSeconds(options.engineSeconds);
   if (options.only.includes('memory')) seconds += 2 * 120;
+  if (options.only.includes('publish')) seconds += publishLoadSeconds(options.publishes) + PUBLISH_SLACK_SECONDS;
   return seconds;
 }
 
@@ -81,6 +83,7 @@ async function main(): Promise<number> {
   let memory: MemoryRun | undefined;
   const signIns: SignInResult[] = [];
   let engines: EnginesRun | undefined;
+  let publish: PublishRun | undefined;
   try {
     if (options.only.includes('latency')) {
       progress('latency');
@@ -100,6 +103,10 @@ async function main(): Promise<number> {
       progress(`  ${ensureHaproxy(progress)}`);
       engines = await runEngines({ seconds: options.engineSeconds, workers: options.workers }, interrupted.signal, progress);
     }
+    if (options.only.includes('publish')) {
+      progress('publish');
+      publish = await runPublish(options, interrupted.signal, progress);
+    }
   } finally {
     if (!interrupted.signal.aborted) await stopEverything(progress);
   }
@@ -114,10 +121,12 @@ async function main(): Promise<number> {
     json.push(...enginesJson(engines, rowOptions));
   }
   if (memory) { sections.push(memorySection(memory)); json.push(...memoryJson(memory)); }
+  if (publish) { sections.push(publishSection(publish)); json.push(...publishJson(publish)); }
   process.stdout.write(`${sections.join('\n\n')}\n\n${json.join('\n')}\n`);
 
   const failed = (latency?.results.some((r) => r.errors + r.replicaFailures > 0) ?? false)
-    || signIns.some((r) => r.load.errors > 0) || (engines?.results.some((r) => r.load.errors > 0) ?? false) || (memory?.errors ?? 0) > 0;
+    || signIns.some((r) => r.load.errors > 0) || (engines?.results.some((r) => r.load.errors > 0) ?? false) || (memory?.errors ?? 0) > 0
+    || (publish ? publish.load.errors > 0 || publish.publishes.some((p) => p.problem) : false);
   return failed ? 1 : 0;
 }
 
