@@ -32,6 +32,33 @@ const ID_ATTRIBUTES = ['ID', 'Id', 'id'];
  * is none), as the SAML schemas order it. To sign an Assertion that travels inside a Response, sign the assertion
  * on its own first, then build the response around the result.
  */
+/**
+ * The signing key parsed once and the KeyInfo built once per certificate: parsing a PEM key and an X.509
+ * certificate on every signature cost about as much as a third of the RSA operation itself.
+ */
+const signingKeys = new Map<string, KeyObject>();
+const keyInfos = new Map<string, string>();
+
+function signingKeyOf(pem: string): KeyObject {
+  let key = signingKeys.get(pem);
+  if (!key) {
+    if (signingKeys.size > 16) signingKeys.clear();
+    key = createPrivateKey(pem);
+    signingKeys.set(pem, key);
+  }
+  return key;
+}
+
+function keyInfoOf(cert: string): string {
+  let info = keyInfos.get(cert);
+  if (info === undefined) {
+    if (keyInfos.size > 16) keyInfos.clear();
+    info = SignedXml.getKeyInfoContent({ publicCert: cert, prefix: 'ds' }) ?? '';
+    keyInfos.set(cert, info);
+  }
+  return info;
+}
+
 export function signXml(xml: string, opts: { key: string; cert: string; rootLocalName: string }): string {
   const doc = parseXml(xml, { maxBytes: Number.MAX_SAFE_INTEGER });
   const root = doc.documentElement!;
@@ -42,12 +69,13 @@ export function signXml(xml: string, opts: { key: string; cert: string; rootLoca
   if (!id) throw new SamlError(500, 'MISSING_ID', `The ${root.localName} to sign has no ID.`);
   const rootPath = `/*[local-name(.)='${opts.rootLocalName}']`;
   const hasIssuer = firstChild(root, NS.saml, 'Issuer') !== undefined;
+  const keyInfo = keyInfoOf(opts.cert);
   const signer = new SignedXml({
-    privateKey: opts.key,
+    privateKey: signingKeyOf(opts.key),
     publicCert: opts.cert,
     signatureAlgorithm: SIG_ALG.rsaSha256,
     canonicalizationAlgorithm: EXC_C14N,
-    getKeyInfoContent: SignedXml.getKeyInfoContent,
+    getKeyInfoContent: () => keyInfo,
   });
   signer.addReference({ xpath: rootPath, transforms: [ENVELOPED, EXC_C14N], digestAlgorithm: DIGEST.sha256 });
   signer.computeSignature(xml, {
@@ -153,7 +181,7 @@ export function redirectSigAlgUri(_alg: RedirectSigAlg = 'rsa-sha256'): string {
 
 /** Signs the octets of a Redirect-binding query (bindings §3.4.4.1); returns SigAlg and the base64 Signature. */
 export function signRedirect(signedOctets: string, key: string, _alg: RedirectSigAlg = 'rsa-sha256'): { sigAlg: string; signature: string } {
-  const signature = sign('sha256', Buffer.from(signedOctets, 'utf8'), createPrivateKey(key));
+  const signature = sign('sha256', Buffer.from(signedOctets, 'utf8'), signingKeyOf(key));
   return { sigAlg: redirectSigAlgUri(_alg), signature: signature.toString('base64') };
 }
 
