@@ -48,12 +48,18 @@ describe('console: user store replicated to engines with their own data director
     .map((l) => { try { return JSON.parse(l) as Record<string, unknown>; } catch { return {}; } })
     .filter((e) => e.event === event);
 
-  /** Runs `change` and waits until every live engine applied at least one more pushed user change. */
-  async function replicated(change: () => Promise<unknown>, engines = ENGINES): Promise<void> {
+  /**
+   * Runs `change` and waits until every live engine applied a pushed change naming `username` (or, without one, at
+   * least one more pushed change): a count alone could be satisfied by an unrelated earlier push.
+   */
+  async function replicated(change: () => Promise<unknown>, engines = ENGINES, username?: string): Promise<void> {
     const before = new Map(engines.map((i) => [i, events(i, 'users.replicated').length]));
     await change();
     for (const i of engines) {
-      await waitFor(`engine ${i} to apply the change`, async () => events(i, 'users.replicated').length > before.get(i)!, 10_000);
+      await waitFor(`engine ${i} to apply the change`, async () => {
+        const fresh = events(i, 'users.replicated').slice(before.get(i)!);
+        return username ? fresh.some((e) => (e.users as string[] | undefined)?.includes(username)) : fresh.length > 0;
+      }, 10_000);
     }
   }
 
@@ -68,7 +74,7 @@ describe('console: user store replicated to engines with their own data director
   async function submitLogin(node: number, username: string, password: string): Promise<{ browser: Browser; page: Response }> {
     const browser = new Browser();
     const login = await browser.follow(await authorizationUrl(node), undefined, 15, cluster.url(node));
-    assert.match(login.body, /name="password"/);
+    assert.match(login.body, /name="password"/, `${login.status} ${login.url}`);
     const page = await browser.post(new URL(formAction(login.body, '/login'), login.url).href, {
       csrf: hiddenField(login.body, 'csrf'), username, password,
     });
@@ -87,13 +93,13 @@ describe('console: user store replicated to engines with their own data director
   }
 
   it('copies a user added on the console to both engines', async () => {
-    await replicated(() => cli('add', 'alice', '--password-stdin', '--email', 'alice@example.com'));
+    await replicated(() => cli('add', 'alice', '--password-stdin', '--email', 'alice@example.com'), ENGINES, 'alice');
     for (const node of ENGINES) await signsIn(node, 'alice', PASSWORD);
   });
 
   it('forwards a password change made at an engine to the console, which gives it to every engine', async () => {
     let oneTime = '';
-    await replicated(async () => { oneTime = generated(await cli('add', 'carol')); });
+    await replicated(async () => { oneTime = generated(await cli('add', 'carol')); }, ENGINES, 'carol');
     const { browser, page } = await submitLogin(2, 'carol', oneTime);
     assert.match(page.body, /Choose a new password/);
     const next = 'carol chose a brand new passphrase';
@@ -115,7 +121,7 @@ describe('console: user store replicated to engines with their own data director
 
   it('refuses a user disabled on the console at every engine', async () => {
     await cli('add', 'bob', '--password-stdin');
-    await replicated(() => cli('disable', 'bob'));
+    await replicated(() => cli('disable', 'bob'), ENGINES, 'bob');
     for (const node of ENGINES) await refused(node, 'bob', PASSWORD);
   });
 
@@ -123,7 +129,7 @@ describe('console: user store replicated to engines with their own data director
     await cluster.kill(2);
     await waitFor('the console to see engine 2 dead', async () =>
       (await cluster.status(CONSOLE_INDEX)).ClusterStatus.members.find((m) => m.index === 2)?.state === 'dead', 10_000);
-    await replicated(() => cli('add', 'dave', '--password-stdin'), [1]);
+    await replicated(() => cli('add', 'dave', '--password-stdin'), [1], 'dave');
     await cli('remove', 'alice');
     const restarted = await cluster.start(2);
     const order = restarted.logs.map((l) => { try { return (JSON.parse(l) as { event?: string }).event; } catch { return undefined; } });
@@ -136,7 +142,7 @@ describe('console: user store replicated to engines with their own data director
 
   it('refuses a password change with a clear message while the console is down, and keeps the old password', async () => {
     let oneTime = '';
-    await replicated(async () => { oneTime = generated(await cli('add', 'erin')); });
+    await replicated(async () => { oneTime = generated(await cli('add', 'erin')); }, ENGINES, 'erin');
     await cluster.kill(CONSOLE_INDEX);
     await waitFor('engine 1 to see the console dead', async () =>
       (await cluster.status(1)).ClusterStatus.members.find((m) => m.index === CONSOLE_INDEX)?.state === 'dead', 10_000);

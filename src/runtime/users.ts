@@ -203,7 +203,9 @@ export class UserReplication {
     const users = Array.isArray(request.users) ? request.users : [];
     const removed = Array.isArray(request.removed) ? request.removed.filter((id): id is string => typeof id === 'string') : [];
     await this.#queued(() => this.#replicas!.applyReplica({ upsert: users, remove: removed }));
-    this.deps.logger.info({ event: 'users.replicated', changed: users.length, removed: removed.length }, 'user changes applied');
+    // Usernames (never hashes) of the first few rows, so an operator can see which change arrived.
+    const names = users.slice(0, 20).map((u) => (u as { username?: unknown }).username).filter((n): n is string => typeof n === 'string');
+    this.deps.logger.info({ event: 'users.replicated', changed: users.length, removed: removed.length, users: names }, 'user changes applied');
     return { v: USERS_WIRE_VERSION, applied: users.length + removed.length };
   }
 

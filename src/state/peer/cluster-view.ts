@@ -171,7 +171,11 @@ export class ClusterView {
     const members = this.#rpc.status().members;
     const addresses = new Map<number, string>();
     for (const m of members) addresses.set(m.index, m.address);
-    const known = [...new Set([this.self, ...members.filter((m) => m.state !== 'left').map((m) => m.index)])];
+    // The console administers the cluster and is out of the balanced pool: it holds no runtime state, so that
+    // losing it (or taking it down for an upgrade) never makes a sign-in wait for an unreachable owner.
+    const holders = members.filter((m) => m.state !== 'left' && m.role !== 'console').map((m) => m.index);
+    const selfHolds = members.find((m) => m.self)?.role !== 'console';
+    const known = [...new Set(selfHolds ? [this.self, ...holders] : holders)];
     const groups = new Map<StateServiceName, readonly number[]>();
     for (const service of STATE_SERVICE_NAMES) {
       const preferred = this.#preferred[service] ?? [];
