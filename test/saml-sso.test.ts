@@ -121,4 +121,43 @@ describe('SAML SSO end to end (single node)', () => {
     const again = await samlSignIn(browser, await sp.getAuthorizeUrlAsync('', undefined, {}), spOrigin(intranet), ALICE);
     assert.ok(again.sawLoginPage, 'signed out for SAML too');
   });
+  it('answers IsPassive without a session with NoPassive, and ForceAuthn with a sign-in page despite one', async () => {
+    const browser = new Browser();
+    const passive = wiki.saml(node.issuer, { passive: true });
+    const refused = await samlSignIn(browser, await passive.getAuthorizeUrlAsync('', undefined, {}), spOrigin(wiki));
+    assert.equal(refused.sawLoginPage, false, 'IsPassive never shows a page');
+    const xml = Buffer.from(refused.samlResponse!, 'base64').toString();
+    assert.match(xml, /status:Responder"><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:NoPassive"/);
+    // node-saml reads a signed NoPassive answer as "nobody is signed in" (no profile), not as an error.
+    assert.equal((await passive.validatePostResponseAsync({ SAMLResponse: refused.samlResponse! })).profile, null);
+
+    const first = await samlSignIn(browser, await wiki.saml(node.issuer).getAuthorizeUrlAsync('', undefined, {}), spOrigin(wiki), ALICE);
+    assert.ok(first.sawLoginPage);
+    const silent = await samlSignIn(browser, await passive.getAuthorizeUrlAsync('', undefined, {}), spOrigin(wiki));
+    assert.ok((await passive.validatePostResponseAsync({ SAMLResponse: silent.samlResponse! })).profile?.nameID, 'IsPassive with a session: SSO');
+    const forced = wiki.saml(node.issuer, { forceAuthn: true });
+    const again = await samlSignIn(browser, await forced.getAuthorizeUrlAsync('', undefined, {}), spOrigin(wiki), ALICE);
+    assert.ok(again.sawLoginPage, 'ForceAuthn asks for the password again');
+    assert.ok((await forced.validatePostResponseAsync({ SAMLResponse: again.samlResponse! })).profile?.nameID);
+  });
+
+  it('sends an unsolicited response for IdP-initiated SSO, with RelayState', async () => {
+    const browser = new Browser();
+    const url = `${node.issuer}/saml/init?sp=${encodeURIComponent(wiki.entityId)}&RelayState=${encodeURIComponent('/dashboard')}`;
+    const arrival = await samlSignIn(browser, url, spOrigin(wiki), ALICE);
+    assert.equal(arrival.relayState, '/dashboard');
+    const xml = Buffer.from(arrival.samlResponse!, 'base64').toString();
+    assert.ok(!/InResponseTo=/.test(xml.split('<saml:Assertion')[0]!), 'no InResponseTo on an unsolicited Response');
+    assert.ok((await wiki.saml(node.issuer).validatePostResponseAsync({ SAMLResponse: arrival.samlResponse! })).profile?.nameID);
+    const unknown = await browser.get(`${node.issuer}/saml/init?sp=${encodeURIComponent('https://unknown.example/sp')}`);
+    assert.equal(unknown.status, 403);
+  });
+
+  it('refuses an RSA-SHA1 ArtifactResolve from an SP not allowed SHA-1', async () => {
+    const browser = new Browser();
+    const arrival = await samlSignIn(browser, await artifactAuthnRequestUrl(node.issuer, intranet), spOrigin(intranet), ALICE);
+    const sha1 = await resolveArtifact(`${node.issuer}/saml/artifact`, intranet, arrival.samlArt!, { sha1: true });
+    assert.equal(sha1.status, 403, sha1.body);
+    assert.match(sha1.body, /Fault/);
+  });
 });
