@@ -85,6 +85,7 @@ export class Control {
         cluster, name: config.node.name, configVersion: () => this.source.version, rates: this.rates,
         syncDisabled: this.#syncDisabled, timeoutMs: config.cluster.rpcTimeoutMs,
         setSync: (index, enabled) => this.#setSync(index, enabled),
+        components: async () => (await this.deps.status.snapshot()).components,
       }));
     }
   }

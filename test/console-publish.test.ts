@@ -117,6 +117,9 @@ describe('console: publish configuration to engines', { timeout: 240_000 }, () =
     assert.equal(info.body.readOnly, false);
     assert.deepEqual(info.body.nodes.map((n: { index: number; health: string }) => [n.index, n.health]).sort((a: number[], b: number[]) => a[0]! - b[0]!),
       [[1, 'up'], [2, 'up'], [3, 'up'], [CONSOLE_INDEX, 'self']]);
+    for (const engine of info.body.nodes.filter((n: { role: string }) => n.role === 'engine')) {
+      assert.equal(engine.components?.store?.status, 'OK', `engine ${engine.index} reports its components`);
+    }
     const connectivity = await cluster.api('GET', '/admin/api/cluster/connectivity');
     assert.equal(connectivity.body.pairs.length, 12, 'every ordered pair of four members');
     assert.ok(connectivity.body.pairs.every((p: { ok: boolean }) => p.ok), JSON.stringify(connectivity.body.pairs));

@@ -43,6 +43,7 @@ export function clusterApi(deps: ClusterApiDeps): AdminRouteSpec[] {
             configVersion: info.get(m.index)?.configVersion ?? null,
             lastHeardMs: m.self ? 0 : Math.max(0, now - m.lastHeard),
             syncEnabled: info.get(m.index)?.syncEnabled ?? null,
+            components: info.get(m.index)?.components ?? null,
           })),
         });
       },

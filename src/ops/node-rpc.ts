@@ -1,6 +1,7 @@
 // Operations over the back channel, answered by every cluster member for the console: what a node runs
 // (configuration version, sync state), the connectivity check (this node pings every other member), state
 // synchronisation on/off for maintenance, and the per-second sign-in counts.
+import type { ComponentStatus } from './status.js';
 import type { ClusterRpc } from '../cluster/types.js';
 import type { SignInRate } from './signin-rate.js';
 
@@ -11,7 +12,11 @@ export const NODE_ECHO = 'node.echo';
 export const NODE_SYNC = 'node.sync';
 export const NODE_STATS = 'node.stats';
 
-export interface NodeInfo { v: number; index: number; name: string; configVersion: number; syncEnabled: boolean }
+export interface NodeInfo {
+  v: number; index: number; name: string; configVersion: number; syncEnabled: boolean;
+  /** The node's own /status/v2 components, so the console can show every engine's health in one place. */
+  components?: Record<string, ComponentStatus>;
+}
 export interface PingResult { to: number; ok: boolean; ms?: number; error?: string }
 
 export interface NodeOpsDeps {
@@ -24,14 +29,17 @@ export interface NodeOpsDeps {
   /** Applies a sync change for `index` on this node (lbstatus for itself, placement for others). */
   setSync(index: number, enabled: boolean): void;
   timeoutMs: number;
+  /** This node's components (StatusRegistry.snapshot()); checks are bounded by the registry's own deadline. */
+  components?: () => Promise<Record<string, ComponentStatus>>;
 }
 
 export function registerNodeOps(deps: NodeOpsDeps): () => void {
   const { cluster } = deps;
   const undo = [
-    cluster.handle(NODE_INFO, (): NodeInfo => ({
+    cluster.handle(NODE_INFO, async (): Promise<NodeInfo> => ({
       v: NODE_OPS_VERSION, index: cluster.selfIndex, name: deps.name, configVersion: deps.configVersion(),
       syncEnabled: !deps.syncDisabled.has(cluster.selfIndex),
+      ...(deps.components ? { components: await deps.components() } : {}),
     })),
     cluster.handle(NODE_ECHO, () => ({ v: NODE_OPS_VERSION })),
     cluster.handle(NODE_PING, async (): Promise<{ v: number; results: PingResult[] }> => {

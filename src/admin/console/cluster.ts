@@ -9,6 +9,7 @@ import { ago, csrfField, emptyRow, when } from './view.js';
 export interface ClusterNodeView {
   index: number; name: string | null; address?: string; role: string; health: string;
   configVersion: number | null; lastHeardMs: number; syncEnabled: boolean | null;
+  components?: Record<string, { status: string; critical: boolean; detail?: string }> | null;
 }
 export interface ClusterView { status: string; readOnly: boolean; reason?: string; nodes: ClusterNodeView[] }
 export interface ConfigSummaryView {

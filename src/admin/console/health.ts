@@ -1,12 +1,21 @@
 // /console/health — alerts (read-only cluster, members down, members on an old configuration version, paused
-// state synchronisation, failed components), the console node's own components, and on request the connectivity
-// check (every node pings every other one).
+// state synchronisation, failed components of any node), the console's and every engine's components, and on
+// request the connectivity check (every node pings every other one).
 import { html, type SafeHtml } from '../../auth/views/html.js';
 import type { ConsolePage } from './context.js';
 import { ago, emptyRow } from './view.js';
 import type { ClusterView, ConfigSummaryView } from './cluster.js';
 
 interface Pair { from: number; to: number; ok: boolean; ms?: number; error?: string }
+
+/** One row per engine and component, as each engine reported them over the back channel just now. */
+function engineComponents(nodes: ClusterView['nodes']): SafeHtml {
+  const rows = nodes.filter((n) => n.role !== 'console').flatMap((n) => (n.components
+    ? Object.entries(n.components).map(([name, c]) => html`<tr><td>${n.index}${n.name ? ` (${n.name})` : ''}</td><td>${name}</td><td class="${c.status === 'OK' ? 'ok' : 'failed'}">${c.status}</td><td>${c.critical ? 'yes' : 'no'}</td><td>${c.detail ?? ''}</td></tr>`)
+    : [html`<tr><td>${n.index}${n.name ? ` (${n.name})` : ''}</td><td colspan="4" class="muted">not reachable: no report</td></tr>`]));
+  return html`<table id="engine-components"><thead><tr><th>Engine</th><th>Component</th><th>Status</th><th>Critical</th><th>Detail</th></tr></thead>
+<tbody>${rows.length ? rows : emptyRow(5, 'No engine has joined yet.')}</tbody></table>`;
+}
 
 export const healthPage: ConsolePage = {
   path: '/console/health',
@@ -29,6 +38,11 @@ export const healthPage: ConsolePage = {
           alerts.push(html`<li class="stale">${label} runs configuration version ${n.configVersion}; version ${published.version} is published.</li>`);
         }
         if (n.syncEnabled === false) alerts.push(html`<li class="stale">${label} has its state synchronisation paused (maintenance).</li>`);
+        if (n.role !== 'console') {
+          for (const [name, c] of Object.entries(n.components ?? {})) {
+            if (c.status !== 'OK') alerts.push(html`<li class="down">${label}: component ${name} failed${c.critical ? ' (critical: out of the balancer\'s pool)' : ''}: ${c.detail ?? 'no detail'}.</li>`);
+          }
+        }
       }
     }
     const components = Object.entries(own?.components ?? {});
@@ -49,7 +63,8 @@ ${alerts.length ? html`<ul class="alerts" id="alerts">${alerts}</ul>` : html`<p 
 <h2>Console node components</h2>
 <table id="components"><thead><tr><th>Component</th><th>Status</th><th>Critical</th><th>Detail</th></tr></thead>
 <tbody>${components.length ? components.map(([name, s]) => html`<tr><td>${name}</td><td class="${s.status === 'OK' ? 'ok' : 'failed'}">${s.status}</td><td>${s.critical ? 'yes' : 'no'}</td><td>${s.detail ?? ''}</td></tr>`) : emptyRow(4, 'No components registered.')}</tbody></table>
-<p class="muted">Each engine reports its own components at <code>/status/v2</code> on that node.</p>
+<h2>Engine components</h2>
+${engineComponents(cluster.error ? [] : cluster.body.nodes)}
 <h2>Connectivity</h2>
 ${connectivity}`;
   },
