@@ -7,7 +7,8 @@ import type { IncomingMessage } from 'node:http';
 import type { User, UserStore } from '../store/types.js';
 import type { Lockout } from '../auth/lockout.js';
 import { HttpError } from '../http/errors.js';
-import { CONSOLE_COOKIE, CSRF_HEADER, readCookie, type ConsoleSession, type ConsoleSessions } from './console/session.js';
+import { CONSOLE_COOKIE, CSRF_HEADER, type ConsoleSession, type ConsoleSessions } from './console/session.js';
+import { readCookie } from '../http/cookies.js';
 
 export interface AdminActor {
   /** For the audit log: 'token' or the admin's username. */

@@ -7,7 +7,7 @@
 // random per process: a restart signs administrators out, which is also what makes the in-memory sign-out list
 // complete (a token signed out before a restart can never verify again).
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import { appendSetCookie, currentRequest } from '../../http/request-context.js';
 
 export const CONSOLE_COOKIE = 'cohort_console';
@@ -30,18 +30,6 @@ export interface ConsoleSession {
   iat: number;
   /** Last seen, epoch ms. */
   seen: number;
-}
-
-/** Cookie header → value of `name` (the first one), or undefined. */
-export function readCookie(req: IncomingMessage, name: string): string | undefined {
-  const header = req.headers.cookie;
-  if (!header) return undefined;
-  for (const part of header.split(';')) {
-    const eq = part.indexOf('=');
-    if (eq < 0) continue;
-    if (part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
-  }
-  return undefined;
 }
 
 export class ConsoleSessions {

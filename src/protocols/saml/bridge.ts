@@ -6,6 +6,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type Provider from 'oidc-provider';
 import type { JsonObject, StateServices } from '../../state/types.js';
+import { readCookie } from '../../http/cookies.js';
 import { routedId } from '../../state/routed-id.js';
 import { SamlError } from './errors.js';
 
@@ -42,9 +43,8 @@ export type BridgeOutcome<P> =
   | { pending: P; error: string };
 
 function cookieValues(req: IncomingMessage): string[] {
-  const header = req.headers.cookie ?? '';
-  const match = header.split(/;\s*/).find((c) => c.startsWith(`${COOKIE}=`));
-  return match ? decodeURIComponent(match.slice(COOKIE.length + 1)).split(' ').filter(Boolean) : [];
+  const value = readCookie(req, COOKIE);
+  return value ? decodeURIComponent(value).split(' ').filter(Boolean) : [];
 }
 
 export class SamlBridge<P extends JsonObject> {

@@ -9,6 +9,7 @@
 // A cookie is the browser's copy: delete() expires it, but a copy taken before stays readable until the record's
 // own expiry (oidc-provider's interactions: oidc.ttl.interactionSeconds). Its contents are confidential and bound to
 // their id; their single use is up to the protocol flow (oidc-provider binds an interaction to the browser session).
+import { requestCookies } from '../../http/cookies.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { currentRequest, type RequestContext } from '../../http/request-context.js';
 import { systemClock, type Clock, type InterRequestStore, type JsonObject } from '../types.js';
@@ -102,19 +103,4 @@ function replaceSetCookie(res: ServerResponse, name: string, cookie: string): vo
   const existing = res.getHeader('Set-Cookie');
   const list = existing === undefined ? [] : Array.isArray(existing) ? existing.map(String) : [String(existing)];
   res.setHeader('Set-Cookie', [...list.filter((c) => !c.startsWith(`${name}=`)), cookie]);
-}
-
-/** Every value the request carries for `name` (a browser may send two, e.g. from different paths). */
-function requestCookies(req: IncomingMessage, name: string): string[] {
-  const header = req.headers.cookie;
-  if (!header) return [];
-  const values: string[] = [];
-  for (const pair of header.split(';')) {
-    const eq = pair.indexOf('=');
-    if (eq < 0 || pair.slice(0, eq).trim() !== name) continue;
-    let value = pair.slice(eq + 1).trim();
-    if (value.startsWith('"') && value.endsWith('"') && value.length >= 2) value = value.slice(1, -1);
-    if (value) values.push(value);
-  }
-  return values;
 }
