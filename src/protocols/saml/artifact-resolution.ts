@@ -10,7 +10,7 @@ import { buildArtifactResponse } from './builders.js';
 import { isSamlError, SamlError, STATUS } from './errors.js';
 import { checkDestination, checkFreshness, parseArtifactResolve } from './messages.js';
 import { signXml, verifyXmlSignature } from './signature.js';
-import { parseXml, serialize } from './xml.js';
+import { escapeXml, parseXml, serialize } from './xml.js';
 import type { SamlIdp } from './idp.js';
 
 const SOAP_TYPES = new Set(['text/xml', 'application/soap+xml']);
@@ -25,8 +25,7 @@ export function sendSoap(res: ServerResponse, status: number, innerXml: string):
 /** A SOAP Fault for input the endpoint cannot act on; 4xx (not SOAP's customary 500) because the caller erred. */
 export function sendSoapFault(res: ServerResponse, err: SamlError): void {
   const code = err.status >= 500 ? 'soap11:Server' : 'soap11:Client';
-  const text = err.message.replace(/[<&>]/g, (c) => ({ '<': '&lt;', '&': '&amp;', '>': '&gt;' })[c]!);
-  sendSoap(res, err.status, `<soap11:Fault><faultcode>${code}</faultcode><faultstring>${text}</faultstring></soap11:Fault>`);
+  sendSoap(res, err.status, `<soap11:Fault><faultcode>${code}</faultcode><faultstring>${escapeXml(err.message)}</faultstring></soap11:Fault>`);
 }
 
 /** The single SAML element of a SOAP request, serialised on its own so its signature can be checked. */

@@ -14,7 +14,7 @@ import { encodeRedirect } from './bindings.js';
 import { buildLogoutResponse } from './builders.js';
 import { isSamlError, SamlError, STATUS } from './errors.js';
 import { openSessionIndex } from './idp-secrets.js';
-import { checkDestination, checkFreshness, parseAnyRoot, parseLogoutRequest, parseLogoutResponse, type LogoutRequest } from './messages.js';
+import { checkDestination, checkFreshness, messageIssuer, parseAnyRoot, parseLogoutRequest, parseLogoutResponse, type LogoutRequest } from './messages.js';
 import { frontChannelLogoutEndpoint, logoutRequestFor } from './back-channel-logout.js';
 import { readSoapMessage, sendSoap, sendSoapFault } from './artifact-resolution.js';
 import { readSignedMessage, sendPostForm } from './sso.js';
@@ -40,10 +40,7 @@ function responseEndpoint(sp: ServiceProviderRecord, binding: 'HTTP-Redirect' | 
   return sp.singleLogoutServices.find((e) => e.binding === binding) ?? frontChannelLogoutEndpoint(sp);
 }
 
-function logoutIssuer(xml: string): string | undefined {
-  const root = parseAnyRoot(xml);
-  return root === 'LogoutRequest' ? parseLogoutRequest(xml).issuer : root === 'LogoutResponse' ? parseLogoutResponse(xml).issuer : undefined;
-}
+const logoutIssuer = (xml: string) => messageIssuer(xml, ['LogoutRequest', 'LogoutResponse']);
 
 export class SingleLogout {
   constructor(

@@ -172,10 +172,21 @@ export function checkDestination(destination: string | undefined, expected: stri
   }
 }
 
+/**
+ * The Issuer of a protocol message whose root is one of `localNames`, read from one parse before the signature is
+ * checked: only to find whose registered certificates to check it with. Nothing else is believed yet.
+ */
+export function messageIssuer(xml: string, localNames: readonly string[]): string {
+  return common(checkedRoot(parseXml(xml).documentElement!, localNames)).issuer;
+}
+
 function protocolRoot(xml: string, localName: string): Element {
-  const root = parseXml(xml).documentElement!;
-  if (root.namespaceURI !== NS.samlp || root.localName !== localName) {
-    throw new SamlError(400, 'WRONG_ROOT', `Expected a ${localName}, got ${root.localName}.`);
+  return checkedRoot(parseXml(xml).documentElement!, [localName]);
+}
+
+function checkedRoot(root: Element, localNames: readonly string[]): Element {
+  if (root.namespaceURI !== NS.samlp || !localNames.includes(root.localName ?? '')) {
+    throw new SamlError(400, 'WRONG_ROOT', `Expected a ${localNames.join(' or ')}, got ${root.localName}.`);
   }
   if (attr(root, 'Version') !== '2.0') {
     throw new SamlError(400, 'VERSION_MISMATCH', 'Only SAML 2.0 is supported.', STATUS.versionMismatch);
