@@ -1,7 +1,7 @@
 // Input rules for durable records, shared by every backend so SQLite and PostgreSQL accept exactly the same data.
 // Each check throws StoreError('INVALID') with a message that starts with the offending field's name.
 import { randomBytes } from 'node:crypto';
-import { StoreError, type AuditQuery, type KeyRecord, type NewAuditEntry, type NewClient, type UserRecord } from './types.js';
+import { StoreError, type AuditQuery, type KeyRecord, type NewAuditEntry, type NewClient, type NewUser, type UserRecord } from './types.js';
 
 const invalid = (field: string, rule: string) => new StoreError('INVALID', `${field}: ${rule}`);
 
@@ -48,16 +48,23 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * A replicated user row (UserRecord) checked field by field as a new user would be, and returned with only the
  * known fields. INVALID names the first bad field (never the hash's value).
  */
+/** A user's profile fields, validated: the rules both stores apply to a new user and replication to a copied one. */
+export function validateUserProfile(u: Pick<NewUser, 'username' | 'email' | 'displayName' | 'groups' | 'roles'>) {
+  return {
+    username: normaliseUsername(u.username),
+    email: validateEmail(u.email),
+    displayName: validateLabel('displayName', u.displayName),
+    groups: validateNames('groups', u.groups),
+    roles: validateNames('roles', u.roles),
+  };
+}
+
 export function validateUserRecord(value: unknown): UserRecord {
   const r = value as Partial<UserRecord> | null;
   if (!r || typeof r !== 'object') throw invalid('user', 'must be an object');
   if (typeof r.id !== 'string' || !UUID.test(r.id)) throw invalid('id', 'must be a UUID');
-  const username = normaliseUsername(r.username as string);
-  if (username !== r.username) throw invalid('username', 'must be stored normalised');
-  const email = validateEmail(r.email);
-  const displayName = validateLabel('displayName', r.displayName);
-  const groups = validateNames('groups', r.groups);
-  const roles = validateNames('roles', r.roles);
+  if (normaliseUsername(r.username as string) !== r.username) throw invalid('username', 'must be stored normalised');
+  const { username, email, displayName, groups, roles } = validateUserProfile(r as UserRecord);
   if (typeof r.passwordHash !== 'string' || !PASSWORD_HASH.test(r.passwordHash)) throw invalid('passwordHash', 'must be an scrypt hash');
   for (const field of ['disabled', 'mustChangePassword'] as const) {
     if (typeof r[field] !== 'boolean') throw invalid(field, 'must be true or false');

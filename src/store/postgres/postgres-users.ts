@@ -7,7 +7,7 @@ import type pg from 'pg';
 import type { PasswordHasher } from '../../auth/password.js';
 import { StoreError, type NewUser, type User, type UserRecord, type UserReplicaStore, type UserStore } from '../types.js';
 import {
-  normaliseUsername, tryUsernameKey, validateEmail, validateLabel, validateNames, validateUserRecord,
+  normaliseUsername, tryUsernameKey, validateUserProfile, validateUserRecord,
 } from '../validation.js';
 import { guard, storable, toSafeInteger } from './postgres-errors.js';
 
@@ -55,12 +55,8 @@ export class PostgresUserStore implements UserStore {
   }
 
   async create(user: NewUser): Promise<User> {
-    const username = normaliseUsername(user.username);
+    const { username, email, displayName, groups, roles } = validateUserProfile(user);
     const key = username.toLowerCase();
-    const email = validateEmail(user.email);
-    const displayName = validateLabel('displayName', user.displayName);
-    const groups = validateNames('groups', user.groups);
-    const roles = validateNames('roles', user.roles);
     const conflict = `user '${username}' already exists`;
     // Checked before hashing so a duplicate fails fast; the unique index still decides a race (23505 = CONFLICT).
     if (await this.#byKey(key)) throw new StoreError('CONFLICT', conflict);

@@ -7,7 +7,7 @@ import type Database from 'better-sqlite3';
 import type { PasswordHasher } from '../../auth/password.js';
 import { StoreError, type NewUser, type User, type UserRecord, type UserReplicaStore, type UserStore } from '../types.js';
 import {
-  normaliseUsername, tryUsernameKey, validateEmail, validateLabel, validateNames, validateUserRecord,
+  normaliseUsername, tryUsernameKey, validateUserProfile, validateUserRecord,
 } from '../validation.js';
 import { guard, parseList } from './sqlite-errors.js';
 
@@ -69,12 +69,8 @@ export class SqliteUserStore implements UserStore {
   }
 
   async create(user: NewUser): Promise<User> {
-    const username = normaliseUsername(user.username);
+    const { username, email, displayName, groups, roles } = validateUserProfile(user);
     const key = username.toLowerCase();
-    const email = validateEmail(user.email);
-    const displayName = validateLabel('displayName', user.displayName);
-    const groups = validateNames('groups', user.groups);
-    const roles = validateNames('roles', user.roles);
     const conflict = `user '${username}' already exists`;
     // Checked before hashing so a duplicate fails fast; the UNIQUE index still decides a race.
     if (guard(() => this.#sql.byKey.get(key))) throw new StoreError('CONFLICT', conflict);
