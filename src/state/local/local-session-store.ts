@@ -5,6 +5,7 @@
 import { BoundedMap, type RemovalReason } from './bounded-map.js';
 import type { LocalStoreOptions } from './local-store-options.js';
 import type { SessionListOptions, SessionRecord, SessionStore } from '../types.js';
+import { pageOf } from '../paging.js';
 
 interface Slot {
   record: SessionRecord;
@@ -63,12 +64,7 @@ export class LocalSessionStore implements SessionStore {
   }
 
   async list(options: SessionListOptions = {}): Promise<{ total: number; items: SessionRecord[] }> {
-    const offset = options.offset ?? 0;
-    const limit = options.limit ?? Infinity;
-    if (!Number.isSafeInteger(offset) || offset < 0) throw new RangeError(`offset must be a non-negative integer`);
-    if (limit !== Infinity && (!Number.isSafeInteger(limit) || limit < 0)) {
-      throw new RangeError(`limit must be a non-negative integer`);
-    }
+    const { offset, limit } = pageOf(options);
     const live = options.userId === undefined ? this.#allSlots() : this.#userSlots(options.userId);
     const items: SessionRecord[] = [];
     let total = 0;

@@ -13,6 +13,7 @@ import { RecordSync } from './record-sync.js';
 import { argument, isFiniteNumber, isJsonObject, isString, optionalString, requireExpiry } from './values.js';
 import { compareVersions, type Version } from './version.js';
 import { arr, envelope, isObject, isVersion, optNum, optStr, str, unavailable } from './wire.js';
+import { pageOf } from '../paging.js';
 
 interface SessionValue {
   record: SessionRecord;
@@ -122,12 +123,7 @@ export class PeerSessionStore implements SessionStore {
   }
 
   async list(options: SessionListOptions = {}): Promise<{ total: number; items: SessionRecord[] }> {
-    const offset = options.offset ?? 0;
-    const limit = options.limit ?? Infinity;
-    if (!Number.isSafeInteger(offset) || offset < 0) throw new RangeError(`offset must be a non-negative integer`);
-    if (limit !== Infinity && (!Number.isSafeInteger(limit) || limit < 0)) {
-      throw new RangeError(`limit must be a non-negative integer`);
-    }
+    const { offset, limit } = pageOf(options);
     // Two rounds keep messages small: first every member's (id, created) for its oldest offset + limit sessions,
     // then the records of the requested page only, from the members that own them.
     const first = limit === Infinity ? null : offset + limit;

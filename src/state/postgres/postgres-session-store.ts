@@ -13,6 +13,7 @@ import {
   StateUnavailableError, systemClock, type Clock, type JsonObject, type SessionListOptions, type SessionRecord,
   type SessionStore,
 } from '../types.js';
+import { pageOf } from '../paging.js';
 
 /** Expired rows deleted per purge statement: bounded so one purge never holds locks on a huge backlog for long. */
 export const PURGE_BATCH = 1_000;
@@ -158,12 +159,7 @@ export class PostgresSessionStore implements SessionStore {
   }
 
   async list(options: SessionListOptions = {}): Promise<{ total: number; items: SessionRecord[] }> {
-    const offset = options.offset ?? 0;
-    const limit = options.limit ?? Infinity;
-    if (!Number.isSafeInteger(offset) || offset < 0) throw new RangeError('offset must be a non-negative integer');
-    if (limit !== Infinity && (!Number.isSafeInteger(limit) || limit < 0)) {
-      throw new RangeError('limit must be a non-negative integer');
-    }
+    const { offset, limit } = pageOf(options);
     if (options.userId !== undefined) {
       const all = await this.listByUser(options.userId);
       return { total: all.length, items: all.slice(offset, offset + limit) };

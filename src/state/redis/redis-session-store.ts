@@ -9,6 +9,7 @@
 import type { SessionListOptions, SessionRecord, SessionStore } from '../types.js';
 import { expiryArg, parseJson, type RedisContext } from './context.js';
 import { DEL_IF_EQUAL, SESSION_DELETE, SESSION_INDEX, SESSION_PUT, SESSION_UNINDEX, ZADD_EXTEND, ZREM_IF_SCORE } from './scripts.js';
+import { pageOf } from '../paging.js';
 
 /** Dead members handled per prune round trip. */
 const PRUNE_BATCH = 500;
@@ -87,12 +88,7 @@ export class RedisSessionStore implements SessionStore {
   }
 
   async list(options: SessionListOptions = {}): Promise<{ total: number; items: SessionRecord[] }> {
-    const offset = options.offset ?? 0;
-    const limit = options.limit ?? Infinity;
-    if (!Number.isSafeInteger(offset) || offset < 0) throw new RangeError('offset must be a non-negative integer');
-    if (limit !== Infinity && (!Number.isSafeInteger(limit) || limit < 0)) {
-      throw new RangeError('limit must be a non-negative integer');
-    }
+    const { offset, limit } = pageOf(options);
     if (options.userId !== undefined) {
       const all = await this.listByUser(options.userId);
       return { total: all.length, items: all.slice(offset, offset + limit) };
