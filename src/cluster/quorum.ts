@@ -1,7 +1,8 @@
 // Quorum from counts alone, so the rule is stated once and tested exhaustively. Counted over the *configured* member
 // set (initialHosts ∪ self), not over whoever happens to be alive: otherwise both halves of a partition would see
 // themselves as the whole cluster and both accept writes.
-import type { QuorumState } from './types.js';
+import type { ClusterError } from './errors.js';
+import type { MajorityResult, QuorumState } from './types.js';
 
 export interface QuorumInput {
   /** This node's back channel is up and it has been started (false: it cannot serve at all). */
@@ -54,4 +55,37 @@ export function countMembers(input: MemberCountInput): { configured: number; rea
     if (reached.has(member.index) || others.includes(member.address)) reachable++;
   }
   return { configured: others.length + 1, reachable };
+}
+
+/**
+ * Calls every target once and settles as soon as the outcome is known: resolved with the first `needed` answers,
+ * or rejected with `impossible(...)` once so many failed that a majority can no longer be had. `call` rejects with
+ * ClusterErrors only. The one rule behind callMajority, for the real RPC layer and the peer tests' fake network.
+ */
+export function firstMajority<T>(
+  targets: readonly number[], needed: number, call: (index: number) => Promise<T>,
+  impossible: (answers: number, errors: MajorityResult<T>['errors']) => ClusterError,
+): Promise<MajorityResult<T>> {
+  return new Promise((resolve, reject) => {
+    const answers: MajorityResult<T>['answers'] = [];
+    const errors: MajorityResult<T>['errors'] = [];
+    let done = false;
+    for (const index of targets) {
+      call(index).then((value) => {
+        if (done) return;
+        answers.push({ index, value });
+        if (answers.length >= needed) {
+          done = true;
+          resolve({ needed, answers: [...answers], errors: [...errors] });
+        }
+      }, (error: ClusterError) => {
+        if (done) return;
+        errors.push({ index, error });
+        if (targets.length - errors.length < needed) {
+          done = true;
+          reject(impossible(answers.length, errors));
+        }
+      });
+    }
+  });
 }

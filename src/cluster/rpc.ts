@@ -2,7 +2,7 @@
 // wait-for-majority. The engine knows nothing of sockets: the node gives it a send function and the member table.
 import { ClusterError } from './errors.js';
 import type { RequestMessage, ResponseMessage, WireError } from './protocol.js';
-import { majorityOf } from './quorum.js';
+import { firstMajority, majorityOf } from './quorum.js';
 import type {
   BroadcastOptions, CallOptions, ClusterClock, MajorityOptions, MajorityResult, MemberResult, RpcCaller, RpcHandler,
 } from './types.js';
@@ -103,32 +103,15 @@ export class RpcEngine {
       return Promise.reject(new ClusterError('CLUSTER_NO_QUORUM',
         `RPC ${method} needs ${needed} answers but only ${targets.length} members can answer`));
     }
-    return new Promise<MajorityResult<T>>((resolve, reject) => {
-      const answers: MajorityResult<T>['answers'] = [];
-      const errors: MajorityResult<T>['errors'] = [];
-      let done = false;
-      for (const index of targets) {
-        this.call<T>(index, method, payload, options).then((value) => {
-          if (done) return;
-          answers.push({ index, value });
-          if (answers.length >= needed) {
-            done = true;
-            resolve({ needed, answers: [...answers], errors: [...errors] });
-          }
-        }, (error: unknown) => {
-          if (done) return;
-          errors.push({ index, error: asClusterError(error, index) });
-          if (targets.length - errors.length < needed) {
-            done = true;
-            // Past the deadline is a timeout; otherwise members failed or vanished and a majority cannot be had.
-            const timedOut = errors.some((e) => e.error.code === 'CLUSTER_TIMEOUT');
-            reject(new ClusterError(timedOut ? 'CLUSTER_TIMEOUT' : 'CLUSTER_NO_QUORUM',
-              `RPC ${method} got ${answers.length} of the ${needed} answers a majority needs (${errors.length} failed)`,
-              { cause: new AggregateError(errors.map((e) => e.error)) }));
-          }
-        });
-      }
-    });
+    return firstMajority<T>(targets, needed,
+      (index) => this.call<T>(index, method, payload, options).catch((error: unknown) => { throw asClusterError(error, index); }),
+      (answers, errors) => {
+        // Past the deadline is a timeout; otherwise members failed or vanished and a majority cannot be had.
+        const timedOut = errors.some((e) => e.error.code === 'CLUSTER_TIMEOUT');
+        return new ClusterError(timedOut ? 'CLUSTER_TIMEOUT' : 'CLUSTER_NO_QUORUM',
+          `RPC ${method} got ${answers} of the ${needed} answers a majority needs (${errors.length} failed)`,
+          { cause: new AggregateError(errors.map((e) => e.error)) });
+      });
   }
 
   /**

@@ -5,7 +5,7 @@
 // quorum is counted over the configured N. kill() and revive() emit member.failed / member.joined like the real node.
 import { randomUUID } from 'node:crypto';
 import { ClusterError } from '../../cluster/errors.js';
-import { majorityOf } from '../../cluster/quorum.js';
+import { firstMajority, majorityOf } from '../../cluster/quorum.js';
 import type {
   BroadcastOptions, CallOptions, ClusterEventName, ClusterEvents, ClusterListener, ClusterRpc, ClusterStatus,
   MajorityOptions, MajorityResult, MemberInfo, MemberResult, RpcCaller, RpcHandler,
@@ -202,28 +202,8 @@ export class FakeNode implements ClusterRpc {
     if (!this.alive || targets.length < needed) {
       return Promise.reject(new ClusterError('CLUSTER_NO_QUORUM', `RPC ${method} needs ${needed} answers`));
     }
-    return new Promise((resolve, reject) => {
-      const answers: MajorityResult<T>['answers'] = [];
-      const errors: MajorityResult<T>['errors'] = [];
-      let done = false;
-      for (const index of targets) {
-        this.call<T>(index, method, payload, options).then((value) => {
-          if (done) return;
-          answers.push({ index, value });
-          if (answers.length >= needed) {
-            done = true;
-            resolve({ needed, answers: [...answers], errors: [...errors] });
-          }
-        }, (error: ClusterError) => {
-          if (done) return;
-          errors.push({ index, error });
-          if (targets.length - errors.length < needed) {
-            done = true;
-            reject(new ClusterError('CLUSTER_NO_QUORUM', `RPC ${method} cannot reach a majority`));
-          }
-        });
-      }
-    });
+    return firstMajority<T>(targets, needed, (index) => this.call<T>(index, method, payload, options),
+      () => new ClusterError('CLUSTER_NO_QUORUM', `RPC ${method} cannot reach a majority`));
   }
 
   aliveMembers(): MemberInfo[] {
