@@ -10,16 +10,9 @@ import { rpVia } from './rp.js';
 import { runCli, startCohort, tempDir, type CohortProcess } from './processes.js';
 import { waitFor } from './wait.js';
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from './ports.js';
+
+export { freePort };
 
 function portIsFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
