@@ -5,7 +5,8 @@
 // with the same browsers, the same seconds and the same scrypt cost. For (a) the PostgreSQL writes per sign-in are read
 // from pg_stat_database (and per table from pg_stat_user_tables) around the sign-in row. PostgreSQL, Redis, the nodes
 // and HAProxy are tracked (cleanup.ts): stopped at the end, on failure and on SIGINT/SIGTERM.
-import { lbOk, provision, waitUntil } from './signins.js';
+import { provision } from '../cohort-target.js';
+import { lbOk, waitUntil } from './signins.js';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import { runLoad, type LoadResult, type Workload } from '../load.js';

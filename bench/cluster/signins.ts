@@ -7,12 +7,12 @@
 // jar, login and consent forms, code redeemed at /token), driven by bench/load.ts's closed loop.
 import { randomBytes } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
-import { REDIRECT_URI } from '../cohort-target.js';
+import { provision } from '../cohort-target.js';
 import { runLoad, type LoadResult } from '../load.js';
 import { TokenEndpoint } from '../token-endpoint.js';
 import { discoverEndpoints, signInWorkload, type Target } from '../workloads.js';
 import { freePort, TestCluster } from '../../test/support/cluster.js';
-import { runCli, startCohort, tempDir, type CohortProcess } from '../../test/support/processes.js';
+import { startCohort, tempDir, type CohortProcess } from '../../test/support/processes.js';
 import { track } from './cleanup.js';
 import { ClusterCpuMeter, type ClusterCpuShares } from './cpu.js';
 import { startHaproxy } from './haproxy.js';
@@ -23,7 +23,6 @@ const WARMUP_SECONDS = 2;
 /** A fresh node process keeps a core busy for about a second after start (compiler, GC): let it settle. */
 const SETTLE_MS = 2_000;
 const READY_TIMEOUT_MS = 30_000;
-const USERNAME = 'bench-user';
 
 /** 1 node; 3 nodes round-robin without a sticky cookie (the measurement asked for); 3 nodes with HAProxy's cookie. */
 export type Setup = 'single' | 'cluster' | 'cluster-sticky';
@@ -64,22 +63,6 @@ const NODE_ENV = {
   COHORT_LOG_LEVEL: 'info',
 };
 
-/** Creates the user and the client with the CLI, as an operator would, and reads back the scrypt cost in force. */
-export async function provision(env: NodeJS.ProcessEnv): Promise<{ target: Omit<Target, 'issuer'>; passwordCheck: string }> {
-  const password = randomBytes(18).toString('base64url');
-  const user = await runCli(['users', 'add', USERNAME, '--password-stdin', '--email', 'bench@example.org'], { stdin: `${password}\n`, env });
-  if (user.code !== 0) throw new Error(`cohort users add failed: ${user.stderr}`);
-  const client = await runCli(['clients', 'add', '--name', 'Bench', '--redirect-uri', REDIRECT_URI, '--json'], { env });
-  if (client.code !== 0) throw new Error(`cohort clients add failed: ${client.stderr}`);
-  const { client_id: clientId, client_secret: clientSecret } = JSON.parse(client.stdout) as { client_id: string; client_secret: string };
-  const shown = await runCli(['config', 'show'], { env });
-  if (shown.code !== 0) throw new Error(`cohort config show failed: ${shown.stderr}`);
-  const scrypt = (JSON.parse(shown.stdout) as { auth: { scrypt: { cost: number; blockSize: number; parallelization: number } } }).auth.scrypt;
-  return {
-    target: { clientId, clientSecret, redirectUri: REDIRECT_URI, username: USERNAME, password },
-    passwordCheck: `scrypt N=${scrypt.cost} r=${scrypt.blockSize} p=${scrypt.parallelization}`,
-  };
-}
 
 export async function waitUntil(what: string, probe: () => Promise<boolean>, timeoutMs = READY_TIMEOUT_MS): Promise<void> {
   const deadline = Date.now() + timeoutMs;
