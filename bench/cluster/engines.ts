@@ -6,7 +6,7 @@
 // from pg_stat_database (and per table from pg_stat_user_tables) around the sign-in row. PostgreSQL, Redis, the nodes
 // and HAProxy are tracked (cleanup.ts): stopped at the end, on failure and on SIGINT/SIGTERM.
 import { provision } from '../cohort-target.js';
-import { lbOk, waitUntil } from './signins.js';
+import { lbOk, waitSettled, waitUntil } from './signins.js';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import { runLoad, type LoadResult, type Workload } from '../load.js';
@@ -163,13 +163,7 @@ async function startPeer(progress: (line: string) => void): Promise<Running & { 
   }, () => cluster.stop());
   const { target, passwordCheck } = await provision(cluster.env({ COHORT_AUTH_SCRYPT_COST: String(SIGNIN_SCRYPT_COST) }));
   await cluster.startAll();
-  for (const i of [1, 2, 3]) {
-    await waitUntil(`node ${i} lbstatus OK, three members alive, state caught up`, async () => {
-      if ((await cluster.lbStatus(i)) !== 200) return false;
-      const status = await cluster.status(i) as Awaited<ReturnType<TestCluster['status']>> & { components?: { state?: { status?: string } } };
-      return status.ClusterStatus.members.filter((m) => m.state === 'alive').length === 3 && status.components?.state?.status === 'OK';
-    });
-  }
+  await waitSettled(cluster);
   return {
     target: { ...target, issuer: cluster.issuer }, passwordCheck, issuerPort: Number(new URL(cluster.issuer).port),
     nodeUrls: [1, 2, 3].map((i) => cluster.url(i)), nodePids: [1, 2, 3].map((i) => cluster.nodes.get(i)?.child.pid),

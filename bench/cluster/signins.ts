@@ -64,6 +64,21 @@ const NODE_ENV = {
 };
 
 
+/**
+ * Waits until every node of a 3-node cluster answers lbstatus OK, sees three members alive and has its state caught
+ * up: lbstatus can say OK while a node's catch-up is still being retried (it then does not act as owner yet), and
+ * the measurement must start with the cluster settled.
+ */
+export async function waitSettled(cluster: TestCluster): Promise<void> {
+  for (const i of [1, 2, 3]) {
+    await waitUntil(`node ${i} to report lbstatus OK, three members alive and its state caught up`, async () => {
+      if ((await cluster.lbStatus(i)) !== 200) return false;
+      const status = await cluster.status(i) as Awaited<ReturnType<TestCluster['status']>> & { components?: { state?: { status?: string } } };
+      return status.ClusterStatus.members.filter((m) => m.state === 'alive').length === 3 && status.components?.state?.status === 'OK';
+    });
+  }
+}
+
 export async function waitUntil(what: string, probe: () => Promise<boolean>, timeoutMs = READY_TIMEOUT_MS): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -124,15 +139,7 @@ async function startThree(): Promise<RunningNodes> {
   try {
     const { target, passwordCheck } = await provision(cluster.env({ COHORT_AUTH_SCRYPT_COST: String(SIGNIN_SCRYPT_COST) }));
     await cluster.startAll();
-    for (const i of [1, 2, 3]) {
-      // lbstatus can say OK while the node's state catch-up is still being retried (it then does not act as owner
-      // yet): wait for the state component too, so the measurement starts with the cluster settled.
-      await waitUntil(`node ${i} to report lbstatus OK, three members alive and its state caught up`, async () => {
-        if ((await cluster.lbStatus(i)) !== 200) return false;
-        const status = await cluster.status(i) as Awaited<ReturnType<TestCluster['status']>> & { components?: { state?: { status?: string } } };
-        return status.ClusterStatus.members.filter((m) => m.state === 'alive').length === 3 && status.components?.state?.status === 'OK';
-      });
-    }
+    await waitSettled(cluster);
     return {
       target: { ...target, issuer: cluster.issuer }, passwordCheck, issuerPort: Number(new URL(cluster.issuer).port),
       nodeUrls: [1, 2, 3].map((i) => cluster.url(i)), nodePids: [1, 2, 3].map((i) => cluster.nodes.get(i)?.child.pid),
