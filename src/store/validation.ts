@@ -1,7 +1,7 @@
 // Input rules for durable records, shared by every backend so SQLite and PostgreSQL accept exactly the same data.
 // Each check throws StoreError('INVALID') with a message that starts with the offending field's name.
 import { randomBytes } from 'node:crypto';
-import { StoreError, type AuditQuery, type KeyRecord, type NewAuditEntry, type NewClient, type NewUser, type UserRecord } from './types.js';
+import { StoreError, type AuditQuery, type KeyRecord, type NewAuditEntry, type ClientRecord, type NewClient, type NewUser, type UserRecord } from './types.js';
 
 const invalid = (field: string, rule: string) => new StoreError('INVALID', `${field}: ${rule}`);
 
@@ -178,15 +178,8 @@ function validateUriList(field: string, uris: string[] | undefined): string[] {
   return out;
 }
 
-export interface ValidClient {
-  clientId: string;
-  name?: string;
-  public: boolean;
-  redirectUris: string[];
-  postLogoutRedirectUris: string[];
-  backchannelLogoutUri?: string;
-  grantTypes: string[];
-}
+/** A client's registration as checked, before the store adds the secret hash and creation time. */
+export type ValidClient = Omit<ClientRecord, 'secretHash' | 'createdAt'>;
 
 /**
  * Checks a new client and fills in defaults: a random client_id, and grant types authorization_code + refresh_token,

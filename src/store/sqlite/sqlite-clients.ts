@@ -4,7 +4,7 @@ import type Database from 'better-sqlite3';
 import { generateClientSecret, hashClientSecret } from '../client-secret.js';
 import { StoreError, type ClientChanges, type ClientRecord, type ClientStore, type NewClient } from '../types.js';
 import { validateClientRecord, validateClientUpdate } from '../config-validation.js';
-import { validateNewClient } from '../validation.js';
+import { validateNewClient, type ValidClient } from '../validation.js';
 import { guard, parseList } from './sqlite-errors.js';
 
 interface ClientRow {
@@ -33,10 +33,8 @@ function toRecord(row: ClientRow): ClientRecord {
   };
 }
 
-type ClientFields = Pick<ClientRecord, 'clientId' | 'name' | 'public' | 'redirectUris' | 'postLogoutRedirectUris' | 'backchannelLogoutUri' | 'grantTypes'>;
-
 /** The row's columns for a client record; every write (create, update, put) goes through this one mapping. */
-function rowOf(c: ClientFields, secretHash: string | undefined, createdAt: number) {
+function rowOf(c: ValidClient, secretHash: string | undefined, createdAt: number) {
   return {
     client_id: c.clientId,
     name: c.name ?? null,
